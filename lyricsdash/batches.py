@@ -1,0 +1,104 @@
+"""Turning songs into padded batches.
+
+Two ways to deal with varied length (``TrainConfig.length_strategy``):
+
+* ``whole``: one sequence per song, its first ``max_len`` words.
+* ``windows``: each song's first ``max_len`` words are cut into windows of
+  ``window`` words every ``stride`` words; a song is predicted by averaging
+  its windows' log-probabilities.
+
+Either way batches are length-bucketed (similar lengths together) so that
+little padding is computed, and the model packs what padding remains.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .text import PAD_ID, UNK_ID, Vocab, tokenize
+
+
+@dataclass
+class Samples:
+    """Encoded sequences of a set of songs."""
+
+    seqs: list[torch.Tensor]  # each (L_i,) int64, L_i >= 1
+    song: np.ndarray  # (N,) index of the song each sequence comes from
+    labels: np.ndarray  # (num_songs,) class id per song, -1 when unknown
+    n_songs: int
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.fromiter((len(s) for s in self.seqs), dtype=np.int64, count=len(self.seqs))
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.lengths.sum())
+
+
+def split_ids(ids: list[int], strategy: str, max_len: int, window: int, stride: int) -> list[list[int]]:
+    """One song's ids -> its sequences (never empty: a wordless song becomes one <unk>)."""
+    ids = ids[:max_len] or [UNK_ID]
+    if strategy == "whole" or len(ids) <= window:
+        return [ids]
+    starts = list(range(0, len(ids) - window + 1, stride))
+    if starts[-1] + window < len(ids):
+        starts.append(len(ids) - window)  # cover the tail too
+    return [ids[s:s + window] for s in starts]
+
+
+def encode(texts, labels, vocab: Vocab, cfg) -> Samples:
+    """Texts (and class ids or None) -> Samples under the config's length strategy."""
+    seqs, song = [], []
+    for i, text in enumerate(texts):
+        for part in split_ids(vocab.encode(tokenize(text)), cfg.length_strategy, cfg.max_len, cfg.window,
+                              cfg.stride):
+            seqs.append(torch.tensor(part, dtype=torch.long))
+            song.append(i)
+    n = len(texts)
+    lab = np.asarray(labels if labels is not None else [-1] * n, dtype=np.int64)
+    return Samples(seqs, np.asarray(song, dtype=np.int64), lab, n)
+
+
+def collate(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sequences -> tokens (B, T) right-padded with 0, lengths (B,)."""
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    tokens = torch.full((len(seqs), int(lengths.max())), PAD_ID, dtype=torch.long)
+    for row, s in enumerate(seqs):
+        tokens[row, : len(s)] = s
+    return tokens, lengths
+
+
+def bucket_batches(lengths: np.ndarray, batch_size: int, rng: random.Random, pool: int = 50) -> list[np.ndarray]:
+    """Shuffled batches of indices with similar lengths.
+
+    Indices are shuffled, cut into pools of ``pool`` batches, sorted by length
+    inside each pool, batched, and the batch order shuffled again.
+    """
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    batches = []
+    for p in range(0, len(order), batch_size * pool):
+        chunk = sorted(order[p:p + batch_size * pool], key=lambda i: lengths[i])
+        batches += [np.asarray(chunk[b:b + batch_size]) for b in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def sorted_batches(lengths: np.ndarray, max_tokens: int = 32768) -> list[np.ndarray]:
+    """Evaluation batches: sorted by length, each holding about ``max_tokens`` padded tokens."""
+    order = np.argsort(lengths, kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        longest = int(lengths[order[min(len(order) - 1, start)]])
+        size = max(1, max_tokens // max(1, longest))
+        # lengths grow within the batch: shrink it until the longest member fits
+        while size > 1 and int(lengths[order[min(len(order), start + size) - 1]]) * size > max_tokens:
+            size //= 2
+        batches.append(order[start:start + size])
+        start += size
+    return batches

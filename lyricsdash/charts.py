@@ -1,0 +1,134 @@
+"""Plotly figures of a run's metrics (shared by the CLI report and the dashboard)."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+COLORS = {"train": "#1f77b4", "test": "#d62728", "val": "#2ca02c"}
+MAX_POINTS = 2000  # points drawn per curve at most
+
+
+def smooth(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's exponential moving average with debiasing; NaNs are skipped, not spread."""
+    out = np.full(len(values), np.nan)
+    last, n = 0.0, 0
+    for i, v in enumerate(values):
+        if np.isnan(v):
+            continue
+        last, n = last * weight + (1 - weight) * v, n + 1
+        out[i] = last / (1 - weight**n) if weight > 0 else v
+    return out
+
+
+def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    """Evenly spaced rows (the last kept) so that long runs stay quick to draw."""
+    if len(df) <= max_points:
+        return df
+    idx = np.unique(np.append(np.linspace(0, len(df) - 1, max_points).astype(int), len(df) - 1))
+    return df.iloc[idx]
+
+
+def _curves(fig, df, x, metric, smoothing, row=None):
+    """Add train/test/val curves of ``metric`` ('loss' or 'acc') to ``fig``."""
+    for split in ("train", "test", "val"):
+        col = f"{split}_{metric}"
+        if col not in df or df[col].isna().all():
+            continue
+        part = df[[x, col]].dropna()
+        xs, ys = part[x].to_numpy(float), part[col].to_numpy(float)
+        name = {"train": "train (batch)", "test": "test", "val": "validation"}[split]
+        kw = {"row": row, "col": 1} if row else {}
+        if smoothing > 0:
+            fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", line={"color": COLORS[split], "width": 1},
+                                       opacity=0.25, showlegend=False, hoverinfo="skip"), **kw)
+            ys = smooth(ys, smoothing)
+        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", name=f"{name} {metric}", legendgroup=split,
+                                   line={"color": COLORS[split], "width": 2}), **kw)
+
+
+def _axis_title(x: str) -> str:
+    return {"step": "global batch step", "elapsed_s": "wall time (s)"}[x]
+
+
+def loss_figure(df, *, x="step", smoothing=0.0, log_y=False, best_step=None) -> go.Figure:
+    fig = go.Figure()
+    _curves(fig, downsample(df), x, "loss", smoothing)
+    fig.update_layout(title="Error (cross-entropy) per global step", xaxis_title=_axis_title(x),
+                      yaxis_title="cross-entropy", yaxis_type="log" if log_y else "linear", **_LAYOUT)
+    _mark_best(fig, df, x, best_step)
+    return fig
+
+
+def accuracy_figure(df, *, x="step", smoothing=0.0, best_step=None) -> go.Figure:
+    fig = go.Figure()
+    _curves(fig, downsample(df), x, "acc", smoothing)
+    fig.update_layout(title="Accuracy per global step", xaxis_title=_axis_title(x), yaxis_title="accuracy",
+                      yaxis_range=[0, 1.02], **_LAYOUT)
+    _mark_best(fig, df, x, best_step)
+    return fig
+
+
+_LAYOUT = {"height": 380, "margin": {"l": 50, "r": 20, "t": 50, "b": 40}, "legend": {"orientation": "h", "y": -0.2}}
+
+
+def _mark_best(fig, df, x, best_step):
+    if best_step is None or df.empty:
+        return
+    hit = df[df["step"] == best_step]
+    if not hit.empty:
+        fig.add_vline(x=float(hit[x].iloc[0]), line_dash="dot", line_color=COLORS["val"],
+                      annotation_text="best validation", annotation_position="top left")
+
+
+def compare_figure(runs: dict[str, pd.DataFrame], column: str = "test_acc", x: str = "step") -> go.Figure:
+    """One curve per run for ``column``."""
+    fig = go.Figure()
+    for name, df in runs.items():
+        part = downsample(df[[x, column]].dropna())
+        fig.add_trace(go.Scattergl(x=part[x].to_numpy(float), y=part[column].to_numpy(float), mode="lines",
+                                   name=name))
+    fig.update_layout(title=f"{column} by run", xaxis_title=_axis_title(x), yaxis_title=column, **_LAYOUT)
+    return fig
+
+
+def confusion_figure(matrix: list[list[int]], labels: list[str]) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=np.asarray(matrix), x=labels, y=labels, colorscale="Blues", texttemplate="%{z}",
+                               hovertemplate="true %{y}<br>predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title="Confusion matrix on the test set", xaxis_title="predicted", yaxis_title="true",
+                      yaxis_autorange="reversed", height=360, margin=_LAYOUT["margin"])
+    return fig
+
+
+def probabilities_figure(probs: dict[str, float]) -> go.Figure:
+    names, values = list(probs)[::-1], np.asarray(list(probs.values())[::-1])
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", text=[f"{v:.1%}" for v in values],
+                           textposition="auto"))
+    fig.update_layout(title="Probability per artist", xaxis_range=[0, 1], xaxis_tickformat=".0%",
+                      height=120 + 40 * len(names), margin=_LAYOUT["margin"])
+    return fig
+
+
+def length_histogram(lengths: np.ndarray, max_len: int) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=lengths, nbinsx=40, name="songs"))
+    fig.add_vline(x=max_len, line_dash="dash", line_color=COLORS["test"], annotation_text=f"max_len={max_len}")
+    fig.update_layout(title="Words per song", xaxis_title="words", yaxis_title="songs", height=320,
+                      margin=_LAYOUT["margin"])
+    return fig
+
+
+def report_html(summary: dict, metrics: pd.DataFrame, report_text: str) -> str:
+    """A self-contained HTML page: the report text and the per-step curves."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("Error (cross-entropy)", "Accuracy"))
+    _curves(fig, downsample(metrics), "step", "loss", 0.0, row=1)
+    _curves(fig, downsample(metrics), "step", "acc", 0.0, row=2)
+    fig.update_xaxes(title_text="global batch step", row=2, col=1)
+    fig.update_layout(height=800, title=f"lyricsdash run {summary.get('run_id', '')}")
+    body = fig.to_html(full_html=False, include_plotlyjs=True)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lyricsdash report</title></head><body>"
+            f"<pre>{html.escape(report_text)}</pre>{body}</body></html>")

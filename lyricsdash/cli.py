@@ -1,0 +1,198 @@
+"""Command line: ``python -m lyricsdash train | predict | report | runs``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .config import ConfigError, TrainConfig, parse_overrides
+from .data import DataError, assignment_files, make_corpus
+from .demo import demo_corpus
+from .engine import Callback, TrainingError, train
+from .predictor import PredictError, Predictor
+from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, report_text, resolve_run
+
+USER_ERRORS = (DataError, ConfigError, RunError, PredictError, TrainingError, OSError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lyricsdash", description="Train and use an LSTM that tells which "
+                                "artist wrote a song's lyrics.")
+    sub = p.add_subparsers(required=True, metavar="command")
+    t = sub.add_parser("train", help="train a model and save a run folder")
+    t.add_argument("--train", help="training CSV (artist,song,text); default: $LYRICSDASH_DATA_DIR, ./data, "
+                   "else the synthetic demo corpus")
+    t.add_argument("--test", help="test CSV; without it the training file is split by artist")
+    t.add_argument("--demo", action="store_true", help="use the built-in synthetic demo corpus")
+    t.add_argument("--artists", help="comma-separated artists to keep")
+    t.add_argument("--top-k", type=int, help="keep the K artists with most songs")
+    t.add_argument("--runs-dir", help="where run folders go (default $LYRICSDASH_RUNS_DIR or ./runs)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a TrainConfig field "
+                   "(repeatable); see `python -m lyricsdash config`")
+    t.add_argument("--json", action="store_true", help="end stdout with one JSON object")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+    c = sub.add_parser("config", help="list the settings with defaults, ranges and help")
+    c.set_defaults(func=cmd_config)
+    pr = sub.add_parser("predict", help="classify lyrics with a run")
+    pr.add_argument("--run", required=True, help="run folder or run id")
+    pr.add_argument("--file", help="read the lyrics from this file")
+    pr.add_argument("--json", action="store_true")
+    pr.add_argument("text", nargs="?", help="the lyrics")
+    pr.set_defaults(func=cmd_predict)
+    r = sub.add_parser("report", help="write the curves and report of a run as one HTML file")
+    r.add_argument("--run", required=True)
+    r.add_argument("--out", required=True)
+    r.set_defaults(func=cmd_report)
+    ls = sub.add_parser("runs", help="list runs")
+    ls.add_argument("--runs-dir")
+    ls.set_defaults(func=cmd_runs)
+    return p
+
+
+# ---------------------------------------------------------------------- train
+def load_corpus(args, cfg: TrainConfig):
+    artists = [a.strip() for a in args.artists.split(",")] if args.artists else None
+    if args.demo:
+        return demo_corpus(cfg.val_fraction, cfg.seed), "demo"
+    train_path, test_path = args.train, args.test
+    if train_path is None:
+        found = assignment_files()
+        if found is None:
+            print("note: no data given and none configured; training on the synthetic demo corpus.",
+                  file=sys.stderr)
+            return demo_corpus(cfg.val_fraction, cfg.seed), "demo"
+        train_path, test_path = found
+    corpus = make_corpus(train_path, test_path, val_fraction=cfg.val_fraction, seed=cfg.seed, artists=artists,
+                         top_k=args.top_k)
+    return corpus, f"{train_path} | {test_path or 'split from train'}"
+
+
+class _Progress(Callback):
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
+
+    def on_start(self, info):
+        if not self.quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=info["total_steps"], unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def on_step(self, rec):
+        if self.bar:
+            self.bar.update(1)
+            if rec["test_acc"] == rec["test_acc"]:  # not NaN
+                self.bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val=f"{rec['val_acc']:.3f}",
+                                     test=f"{rec['test_acc']:.3f}")
+
+    def on_end(self, result):
+        self._close()
+
+    def on_fail(self, error):
+        self._close()
+
+    def _close(self):
+        if self.bar:
+            self.bar.close()
+
+
+def cmd_train(args) -> int:
+    cfg = TrainConfig.from_dict(parse_overrides(args.set))
+    corpus, data = load_corpus(args, cfg)
+    for note in corpus.notes:
+        print(f"note: {note}", file=sys.stderr)
+    recorder = RunRecorder(args.runs_dir, data=data)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    result = train(corpus, cfg, [recorder, _Progress(args.quiet)], stop)
+    summary = read_summary(recorder.dir)
+    print(report_text(summary))
+    print(f"Run folder: {recorder.dir}")
+    if args.json:
+        print(json.dumps({"run_dir": str(recorder.dir), "run_id": recorder.run_id, "status": result.status,
+                          "params": result.params, "train_seconds": round(result.train_seconds, 3),
+                          "test_accuracy": summary.get("test_accuracy"),
+                          "best_val_accuracy": summary.get("best_val_accuracy"), "best_step": result.best.step,
+                          "steps": result.steps, "tokens_per_second": summary.get("tokens_per_second")}))
+    return 0
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """First Ctrl-C (or SIGTERM) stops cleanly after the current step; a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        print("\nstopping after this step (press Ctrl-C again to abort)", file=sys.stderr)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+# ---------------------------------------------------------------- the others
+def cmd_config(args) -> int:
+    from .config import field_names, field_spec
+
+    for name in field_names():
+        s = field_spec(name)
+        rng = f"one of {', '.join(s['choices'])}" if s["choices"] else (
+            f"{s['min']}..{s['max']}" if s["min"] is not None else s["type"].__name__)
+        print(f"{name}={s['default']!r}  [{rng}]  {s['help']}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    if args.file:
+        text = Path(args.file).read_text(encoding="utf-8", errors="replace")
+    elif args.text is not None:
+        text = args.text
+    else:
+        text = sys.stdin.read()
+    pred = Predictor.from_run(resolve_run(args.run)).predict(text)
+    if args.json:
+        print(json.dumps(pred.to_dict(), ensure_ascii=False))
+        return 0
+    for artist, p in pred.probabilities.items():
+        print(f"{p:7.2%}  {artist}")
+    print(f"{pred.words} words read, {pred.unknown_words} unknown to the model"
+          + (" (no known words: the guess is the model's prior)" if pred.no_known_words else "")
+          + ("; text truncated to the words the model reads" if pred.truncated else ""))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .charts import report_html
+
+    run_dir = resolve_run(args.run)
+    summary = read_summary(run_dir)
+    out = Path(args.out)
+    out.write_text(report_html(summary, read_metrics(run_dir), report_text(summary)), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    runs, warnings = list_runs(args.runs_dir)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for s in runs:
+        acc = s.get("test_accuracy")
+        print(f"{s['run_id']}  {s.get('status', '?'):11}  params={s.get('params', 0):>9,}  "
+              f"test_acc={'n/a' if acc is None else f'{acc:.3f}'}")
+    return 0

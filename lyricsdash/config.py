@@ -1,0 +1,154 @@
+"""TrainConfig: the single source of hyperparameters.
+
+Every field carries its range and help text in ``metadata`` so that the CLI
+(``--set key=value``) and the dashboard's sliders are both drawn from here.
+Unknown keys and out-of-range values are errors (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A hyperparameter key or value that cannot be used."""
+
+
+def _f(default, help: str, *, lo=None, hi=None, choices=None, log=False):
+    """A dataclass field with its range and help text as metadata."""
+    meta = {"help": help, "min": lo, "max": hi, "choices": choices, "log": log}
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class TrainConfig:
+    # --- model -------------------------------------------------------------
+    embed_dim: int = _f(64, "Size of each word's embedding vector.", lo=8, hi=512)
+    hidden_size: int = _f(64, "LSTM hidden units per direction.", lo=8, hi=512)
+    num_layers: int = _f(1, "Stacked LSTM layers.", lo=1, hi=4)
+    bidirectional: bool = _f(True, "Read each song forwards and backwards.")
+    dropout: float = _f(0.5, "Dropout on embeddings, between LSTM layers and before the classifier.", lo=0.0, hi=0.9)
+    pooling: str = _f("max", "How the LSTM outputs become one song vector: hidden state at the last real "
+                      "token, mean or max over real tokens (pads never count).",
+                      choices=("last", "mean", "max"))
+    # --- varied length -----------------------------------------------------
+    length_strategy: str = _f("windows", "'whole': one sequence per song (first max_len words); 'windows': "
+                              "train on fixed windows, predict a song by averaging its windows' log-probabilities.",
+                              choices=("whole", "windows"))
+    max_len: int = _f(1000, "Words read per song at most (longer songs are truncated).", lo=16, hi=20000)
+    window: int = _f(64, "Window length in words (windows strategy).", lo=8, hi=2000)
+    stride: int = _f(32, "Step between window starts in words (windows strategy).", lo=1, hi=2000)
+    # --- vocabulary --------------------------------------------------------
+    min_freq: int = _f(2, "Words seen fewer times in the training songs map to <unk>.", lo=1, hi=100)
+    max_vocab: int = _f(30000, "Largest vocabulary size, most frequent words first.", lo=100, hi=500000)
+    word_dropout: float = _f(0.1, "Share of training words replaced by <unk> each step (regulariser).", lo=0.0, hi=0.5)
+    # --- optimisation ------------------------------------------------------
+    optimizer: str = _f("adamw", "Optimiser.", choices=("adam", "adamw"))
+    lr: float = _f(3e-3, "Peak learning rate.", lo=1e-5, hi=1e-1, log=True)
+    weight_decay: float = _f(1e-2, "Weight decay (decoupled for AdamW).", lo=0.0, hi=1.0)
+    schedule: str = _f("cosine", "Learning-rate schedule over all steps.", choices=("constant", "cosine"))
+    batch_size: int = _f(32, "Training sequences per batch (one global step).", lo=1, hi=1024)
+    epochs: int = _f(12, "Passes over the training songs.", lo=1, hi=500)
+    grad_clip: float = _f(1.0, "Clip the gradient norm to this (0 = off).", lo=0.0, hi=100.0)
+    patience: int = _f(0, "Stop after this many epochs without a better validation score (0 = never).", lo=0, hi=100)
+    # --- evaluation and splits ---------------------------------------------
+    eval_every: int = _f(1, "Evaluate on validation and test every N global steps.", lo=1, hi=100000)
+    val_fraction: float = _f(0.1, "Share of training songs held out (per artist) to choose the checkpoint.",
+                             lo=0.02, hi=0.5)
+    # --- runtime -----------------------------------------------------------
+    seed: int = _f(0, "Random seed for splits, initialisation and batch order.", lo=0, hi=2**31 - 1)
+    threads: int = _f(0, "CPU threads for torch (0 = all cores).", lo=0, hi=256)
+    device: str = _f("auto", "Where to train: 'auto' takes CUDA when present.", choices=("auto", "cpu", "cuda"))
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _check(f, getattr(self, f.name)))
+
+    # ------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        unknown = sorted(set(d) - set(field_names()))
+        if unknown:
+            raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}. Known settings: {', '.join(field_names())}.")
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> TrainConfig:
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(TrainConfig)]
+
+
+def field_spec(name: str) -> dict[str, Any]:
+    """Type, default, range, choices and help of one field (for UIs)."""
+    f = {f.name: f for f in dataclasses.fields(TrainConfig)}[name]
+    return {"name": name, "type": _type_of(f), "default": f.default, **f.metadata}
+
+
+def _type_of(f) -> type:
+    name = f.type if isinstance(f.type, str) else f.type.__name__
+    return {"int": int, "float": float, "bool": bool, "str": str}[name]
+
+
+def _check(f, value):
+    """Coerce ``value`` to the field's type and check its range."""
+    kind, meta = _type_of(f), f.metadata
+    value = _coerce(f.name, kind, value)
+    if meta["choices"] and value not in meta["choices"]:
+        raise ConfigError(f"{f.name}={value!r} is not one of: {', '.join(meta['choices'])}.")
+    if kind in (int, float):
+        if kind is float and not math.isfinite(value):
+            raise ConfigError(f"{f.name} must be a finite number, got {value!r}.")
+        if (meta["min"] is not None and value < meta["min"]) or (meta["max"] is not None and value > meta["max"]):
+            raise ConfigError(f"{f.name}={value!r} is out of range [{meta['min']}, {meta['max']}].")
+    return value
+
+
+def _coerce(name: str, kind: type, value):
+    if isinstance(value, str):
+        return parse_value(name, kind, value)
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ConfigError(f"{name} must be of type {kind.__name__}, got {value!r}.")
+
+
+def parse_value(name: str, kind: type, text: str):
+    """Parse the text of a ``key=value`` setting into the field's type."""
+    text = text.strip()
+    try:
+        if kind is bool:
+            low = text.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if kind is int:
+            return int(float(text)) if float(text).is_integer() else int(text)
+        return kind(text)
+    except (ValueError, OverflowError):
+        raise ConfigError(f"{name} must be of type {kind.__name__}, got {text!r}.") from None
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """``["lr=0.01", "pooling=mean"]`` -> ``{"lr": "0.01", "pooling": "mean"}`` (checked by TrainConfig)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"Setting {pair!r} is not of the form key=value.")
+        out[key.strip()] = value
+    return out

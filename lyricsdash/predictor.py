@@ -1,0 +1,73 @@
+"""Classify lyrics with a saved run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .batches import encode
+from .engine import EvalSet
+from .runs import load_model
+from .text import UNK_ID, tokenize
+
+MAX_CHARS = 1_000_000  # longer pastes are cut here before tokenizing
+
+
+class PredictError(ValueError):
+    """Text that cannot be classified, explained."""
+
+
+@dataclass
+class Prediction:
+    probabilities: dict[str, float]  # artist -> probability, most likely first
+    words: int  # words read (after truncation)
+    unknown_words: int  # words the model never saw in training
+    unknown_examples: list[str]
+    truncated: bool  # the text was longer than the model reads (max_len words)
+
+    @property
+    def artist(self) -> str:
+        return next(iter(self.probabilities))
+
+    @property
+    def no_known_words(self) -> bool:
+        return self.unknown_words == self.words  # also true when the text has no words at all
+
+    def to_dict(self) -> dict:
+        return {"artist": self.artist, "probabilities": self.probabilities, "words": self.words,
+                "unknown_words": self.unknown_words, "unknown_examples": self.unknown_examples,
+                "no_known_words": self.no_known_words, "truncated": self.truncated}
+
+
+class Predictor:
+    def __init__(self, model, vocab, labels, cfg):
+        self.model, self.vocab, self.labels, self.cfg = model.eval(), vocab, labels, cfg
+
+    @classmethod
+    def from_run(cls, run_dir: str | os.PathLike) -> Predictor:
+        return cls(*load_model(run_dir))
+
+    def predict(self, text: str) -> Prediction:
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: list[str]) -> list[Prediction]:
+        texts = [self._check(t) for t in texts]
+        logp = EvalSet(encode(texts, None, self.vocab, self.cfg), _device(self.model)).song_log_probs(self.model)
+        return [self._prediction(t, row) for t, row in zip(texts, logp.exp().tolist(), strict=True)]
+
+    def _check(self, text) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise PredictError("There is no text to classify: paste the lyrics of a song.")
+        return text[:MAX_CHARS]
+
+    def _prediction(self, text: str, probs: list[float]) -> Prediction:
+        tokens = tokenize(text)
+        read = tokens[: self.cfg.max_len]
+        unknown = [w for w in read if self.vocab.stoi.get(w, UNK_ID) == UNK_ID]
+        ranked = sorted(zip(self.labels, probs, strict=True), key=lambda kv: -kv[1])
+        return Prediction(dict(ranked), len(read), len(unknown), sorted(set(unknown))[:20],
+                          len(tokens) > self.cfg.max_len)
+
+
+def _device(model):
+    return next(model.parameters()).device

@@ -1,0 +1,312 @@
+"""The run store: one folder of plain data per training.
+
+``runs/<run_id>/`` holds ``config.json``, ``metrics.csv`` (one row per global
+step, flushed as it is written), ``vocab.json``, ``labels.json``,
+``model.pt`` (a state_dict and the model's hyperparameters, loaded with
+``torch.load(weights_only=True)``) and ``summary.json``. JSON and weights are
+written atomically (temporary file, then rename), so no half-written file is
+ever read as valid. No pickle anywhere: loading a run executes no code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import shutil
+import socket
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .config import ConfigError, TrainConfig
+from .engine import RECORD_FIELDS, Best, Callback, TrainResult
+from .model import LyricsLSTM, ModelSpec
+from .text import Vocab
+
+RUNS_ENV = "LYRICSDASH_RUNS_DIR"
+FORMAT = 1
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+log = logging.getLogger(__name__)
+
+
+class RunError(ValueError):
+    """A run folder that cannot be used, explained."""
+
+
+# ------------------------------------------------------------------ locations
+def runs_root(path: str | os.PathLike | None = None) -> Path:
+    """``path``, else ``$LYRICSDASH_RUNS_DIR``, else ``./runs``."""
+    return Path(path or os.environ.get(RUNS_ENV) or "runs")
+
+
+def new_run_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def run_path(root: str | os.PathLike, run_id: str) -> Path:
+    """The folder of ``run_id`` inside ``root``; ids that could leave ``root`` are refused."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
+        raise RunError(f"{run_id!r} is not a valid run id (letters, digits, '-', '_' and '.'; no path).")
+    return Path(root) / run_id
+
+
+def resolve_run(ref: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
+    """A run given as a folder path (CLI) or as an id inside the runs folder."""
+    p = Path(ref)
+    if (p / "summary.json").is_file() or (p / "config.json").is_file():
+        return p
+    return run_path(runs_root(root), str(ref))
+
+
+# --------------------------------------------------------------------- writes
+def atomic_write(path: Path, data: bytes | str) -> None:
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write(path, json.dumps(_clean(obj), indent=2, ensure_ascii=False))
+
+
+def _clean(obj):
+    """NaN/inf -> None so the JSON is standard."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def save_weights(path: Path, spec: dict, state: dict, step: int) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".model.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save({"format": FORMAT, "model_spec": spec, "step": step, "state_dict": state}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunRecorder(Callback):
+    """Writes a run folder as training happens."""
+
+    def __init__(self, root: str | os.PathLike | None = None, run_id: str | None = None, data: str = ""):
+        self.run_id = run_id or new_run_id()
+        self.dir = run_path(runs_root(root), self.run_id)
+        self.data, self.summary, self._csv, self._saved_step = data, {}, None, None
+
+    def on_start(self, info: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=False)
+        self.spec = info["model_spec"]
+        write_json(self.dir / "config.json", info["config"])
+        atomic_write(self.dir / "vocab.json", info["vocab"].to_json())
+        write_json(self.dir / "labels.json", info["labels"])
+        self.summary = {"run_id": self.run_id, "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
+                        "started_at": _now(), "data": self.data, "corpus": info["corpus"],
+                        "params": info["params"], "architecture": info["architecture"], "device": info["device"],
+                        "total_steps": info["total_steps"], "steps": 0, "checkpoint": False}
+        write_json(self.dir / "summary.json", self.summary)
+        self._file = open(self.dir / "metrics.csv", "w", newline="", encoding="utf-8")
+        self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
+        self._csv.writeheader()
+        self._file.flush()
+
+    def on_step(self, record: dict) -> None:
+        self._csv.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
+        self._file.flush()
+        self.summary["steps"] = record["step"]
+
+    def on_epoch_end(self, epoch: int, best: Best) -> None:
+        self._save_best(best)
+        write_json(self.dir / "summary.json", self.summary)
+
+    def _save_best(self, best: Best) -> None:
+        if best.state is None or best.step == self._saved_step:
+            return
+        save_weights(self.dir / "model.pt", self.spec, best.state, best.step)
+        self._saved_step = best.step
+        self.summary.update(checkpoint=True, best_step=best.step, best_val_accuracy=best.val_acc,
+                            best_val_loss=best.val_loss, test_accuracy=best.test_acc, test_loss=best.test_loss)
+
+    def on_end(self, result: TrainResult) -> None:
+        self._save_best(result.best)
+        self.summary.update(status=result.status, finished_at=_now(), train_seconds=result.train_seconds,
+                            steps=result.steps, tokens=result.tokens, confusion_matrix=result.confusion,
+                            tokens_per_second=result.tokens / max(result.train_seconds, 1e-9))
+        self._close()
+
+    def on_fail(self, error: BaseException) -> None:
+        if not self.summary:
+            return  # failed before the folder was made
+        self.summary.update(status="stopped" if isinstance(error, KeyboardInterrupt) else "failed",
+                            error=str(error) or type(error).__name__, finished_at=_now())
+        self._close()
+
+    def _close(self) -> None:
+        write_json(self.dir / "summary.json", self.summary)
+        if self._csv is not None:
+            self._file.close()
+            self._csv = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------- reads
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path.parent.name}: {path.name} is missing.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunError(f"{path.parent.name}: {path.name} is not valid JSON ({e}).") from None
+
+
+def _pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, TypeError, ValueError, OverflowError):
+        return True
+    return True
+
+
+def read_summary(run_dir: Path) -> dict:
+    """summary.json; a 'running' run whose process is gone reads as 'interrupted'."""
+    s = _read_json(run_dir / "summary.json")
+    if not isinstance(s, dict):
+        raise RunError(f"{run_dir.name}: summary.json is not an object.")
+    if s.get("status") == "running" and s.get("host") == socket.gethostname() and not _pid_alive(s.get("pid")):
+        s["status"] = "interrupted"
+        s.setdefault("note", "The training process ended without finishing (killed or crashed)." +
+                     ("" if s.get("checkpoint") else " No checkpoint was saved."))
+    s["run_id"] = run_dir.name
+    return s
+
+
+def read_metrics(run_dir: Path) -> pd.DataFrame:
+    """metrics.csv as numbers; a torn last line (killed mid-write) is dropped."""
+    path = run_dir / "metrics.csv"
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame(columns=list(RECORD_FIELDS), dtype=float)
+    df = pd.read_csv(path, on_bad_lines="skip", engine="python")
+    df = df.reindex(columns=list(RECORD_FIELDS)).apply(pd.to_numeric, errors="coerce")
+    complete = df["step"].notna() & df["elapsed_s"].notna()
+    return df[complete].reset_index(drop=True)
+
+
+def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[str]]:
+    """Summaries of all runs, newest first, and warnings for folders skipped as broken."""
+    root = runs_root(root)
+    runs, warnings = [], []
+    for d in sorted(root.iterdir() if root.is_dir() else [], reverse=True):
+        if not d.is_dir() or d.name.startswith("."):
+            continue
+        try:
+            s = read_summary(d)
+            s["config"] = _read_json(d / "config.json")
+            runs.append(s)
+        except RunError as e:
+            warnings.append(f"Skipped {d.name}: {e}")
+            log.warning("skipped run folder %s: %s", d.name, e)
+    return runs, warnings
+
+
+def load_config(run_dir: Path) -> TrainConfig:
+    try:
+        return TrainConfig.from_dict(_read_json(run_dir / "config.json"))
+    except (ConfigError, TypeError) as e:
+        raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None
+
+
+def load_model(run_dir: str | os.PathLike) -> tuple[LyricsLSTM, Vocab, list[str], TrainConfig]:
+    """Rebuild the best checkpoint of a run. Executes no code from the folder."""
+    run_dir = Path(run_dir)
+    cfg = load_config(run_dir)
+    try:
+        vocab = Vocab.from_json((run_dir / "vocab.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise RunError(f"{run_dir.name}: vocab.json cannot be read ({e}).") from None
+    labels = _read_json(run_dir / "labels.json")
+    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
+        raise RunError(f"{run_dir.name}: labels.json must be a list of artist names.")
+    model = _load_weights(run_dir, len(vocab), len(labels))
+    return model, vocab, labels, cfg
+
+
+def _load_weights(run_dir: Path, vocab_size: int, num_classes: int) -> LyricsLSTM:
+    path = run_dir / "model.pt"
+    if not path.is_file():
+        raise RunError(f"{run_dir.name} has no checkpoint (model.pt) yet: it stopped before its first evaluation.")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        spec = ModelSpec(**blob["model_spec"])
+        if (spec.vocab_size, spec.num_classes) != (vocab_size, num_classes):
+            raise ValueError(f"model is for {spec.vocab_size} words and {spec.num_classes} artists, the folder "
+                             f"has {vocab_size} and {num_classes}")
+        model = LyricsLSTM(spec)
+        model.load_state_dict(blob["state_dict"])
+    except Exception as e:  # noqa: BLE001 - any failure here means an unusable file
+        raise RunError(f"{run_dir.name}: model.pt does not match its config or is damaged "
+                       f"({' '.join(str(e).split())[:300]}).") from None
+    return model.eval()
+
+
+def delete_run(root: str | os.PathLike | None, run_id: str) -> None:
+    """Delete a run folder; a run still training is refused."""
+    d = run_path(runs_root(root), run_id)
+    if not d.is_dir():
+        raise RunError(f"No run {run_id!r} to delete.")
+    try:
+        status = read_summary(d).get("status")
+    except RunError:
+        status = None
+    if status == "running":
+        raise RunError(f"Run {run_id} is still training; stop it before deleting it.")
+    shutil.rmtree(d)
+
+
+
+def report_text(summary: dict) -> str:
+    """The assignment's report: architecture, parameters, training time, test accuracy."""
+    def pct(v):
+        return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f} %"
+
+    lines = [f"Run: {summary.get('run_id', '?')} ({summary.get('status', '?')})",
+             f"Architecture: {summary.get('architecture', '?')}",
+             f"Parameters: {summary.get('params', 0):,}"]
+    if summary.get("train_seconds") is not None:
+        lines.append(f"Training time: {summary['train_seconds']:.1f} s wall-clock, {summary.get('steps', 0)} global "
+                     f"steps, {summary.get('tokens_per_second', 0):,.0f} training tokens/s")
+    if summary.get("checkpoint"):
+        lines += [f"Best validation accuracy: {pct(summary.get('best_val_accuracy'))} at step "
+                  f"{summary.get('best_step')}",
+                  f"Test accuracy of that checkpoint: {pct(summary.get('test_accuracy'))} "
+                  f"(cross-entropy {summary.get('test_loss') or float('nan'):.4f})"]
+    else:
+        lines.append("No checkpoint was saved.")
+    if summary.get("error"):
+        lines.append(f"Error: {summary['error']}")
+    return "\n".join(lines)
