@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .text import PAD_ID, UNK_ID, Vocab, tokenize
+from .text import PAD_ID, UNK_ID, Vocab
 
 
 @dataclass
@@ -51,15 +51,14 @@ def split_ids(ids: list[int], strategy: str, max_len: int, window: int, stride: 
     return [ids[s:s + window] for s in starts]
 
 
-def encode(texts, labels, vocab: Vocab, cfg) -> Samples:
-    """Texts (and class ids or None) -> Samples under the config's length strategy."""
+def encode(token_lists: list[list[str]], labels, vocab: Vocab, cfg) -> Samples:
+    """Tokenized songs (and class ids or None) -> Samples under the config's length strategy."""
     seqs, song = [], []
-    for i, text in enumerate(texts):
-        for part in split_ids(vocab.encode(tokenize(text)), cfg.length_strategy, cfg.max_len, cfg.window,
-                              cfg.stride):
+    for i, tokens in enumerate(token_lists):
+        for part in split_ids(vocab.encode(tokens), cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride):
             seqs.append(torch.tensor(part, dtype=torch.long))
             song.append(i)
-    n = len(texts)
+    n = len(token_lists)
     lab = np.asarray(labels if labels is not None else [-1] * n, dtype=np.int64)
     return Samples(seqs, np.asarray(song, dtype=np.int64), lab, n)
 

@@ -19,10 +19,11 @@ import torch
 import torch.nn.functional as F
 
 from .batches import Samples, bucket_batches, collate, encode, sorted_batches
+from .cache import tokenize_many
 from .config import TrainConfig
 from .data import Corpus
 from .model import LyricsLSTM, ModelSpec, count_parameters, describe
-from .text import PAD_ID, UNK_ID, Vocab, tokenize
+from .text import PAD_ID, UNK_ID, Vocab
 
 RECORD_FIELDS = ("step", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc",
                  "lr", "tokens", "elapsed_s")
@@ -121,10 +122,6 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cuda" if name in ("cuda", "auto") and torch.cuda.is_available() else "cpu")
 
 
-def build_vocab(corpus: Corpus, cfg: TrainConfig) -> Vocab:
-    return Vocab.build((tokenize(t) for t in corpus.train["text"]), cfg.min_freq, cfg.max_vocab)
-
-
 def model_spec(cfg: TrainConfig, vocab_size: int, num_classes: int) -> ModelSpec:
     return ModelSpec(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
                      cfg.dropout, cfg.pooling)
@@ -151,13 +148,13 @@ class _Loop:
         self.device = pick_device(cfg.device)
         torch.manual_seed(cfg.seed)
         self.rng = random.Random(cfg.seed)
-        self.vocab = build_vocab(corpus, cfg)
+        tokens = {name: tokenize_many(df["text"]) for name, df in
+                  (("train", corpus.train), ("val", corpus.val), ("test", corpus.test))}
+        self.vocab = Vocab.build(tokens["train"], cfg.min_freq, cfg.max_vocab)  # training songs only
         labels = corpus.labels
-        self.train_set = encode(list(corpus.train["text"]), _class_ids(corpus.train, labels), self.vocab, cfg)
-        self.val = EvalSet(encode(list(corpus.val["text"]), _class_ids(corpus.val, labels), self.vocab, cfg),
-                           self.device)
-        self.test = EvalSet(encode(list(corpus.test["text"]), _class_ids(corpus.test, labels), self.vocab, cfg),
-                            self.device)
+        self.train_set = encode(tokens["train"], _class_ids(corpus.train, labels), self.vocab, cfg)
+        self.val = EvalSet(encode(tokens["val"], _class_ids(corpus.val, labels), self.vocab, cfg), self.device)
+        self.test = EvalSet(encode(tokens["test"], _class_ids(corpus.test, labels), self.vocab, cfg), self.device)
         self.model = LyricsLSTM(model_spec(cfg, len(self.vocab), len(labels))).to(self.device)
         opt = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
         self.opt = opt(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

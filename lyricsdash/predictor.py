@@ -51,17 +51,17 @@ class Predictor:
         return self.predict_many([text])[0]
 
     def predict_many(self, texts: list[str]) -> list[Prediction]:
-        texts = [self._check(t) for t in texts]
-        logp = EvalSet(encode(texts, None, self.vocab, self.cfg), _device(self.model)).song_log_probs(self.model)
-        return [self._prediction(t, row) for t, row in zip(texts, logp.exp().tolist(), strict=True)]
+        token_lists = [tokenize(self._check(t)) for t in texts]
+        samples = encode(token_lists, None, self.vocab, self.cfg)
+        logp = EvalSet(samples, _device(self.model)).song_log_probs(self.model)
+        return [self._prediction(t, row) for t, row in zip(token_lists, logp.exp().tolist(), strict=True)]
 
     def _check(self, text) -> str:
         if not isinstance(text, str) or not text.strip():
             raise PredictError("There is no text to classify: paste the lyrics of a song.")
         return text[:MAX_CHARS]
 
-    def _prediction(self, text: str, probs: list[float]) -> Prediction:
-        tokens = tokenize(text)
+    def _prediction(self, tokens: list[str], probs: list[float]) -> Prediction:
         read = tokens[: self.cfg.max_len]
         unknown = [w for w in read if self.vocab.stoi.get(w, UNK_ID) == UNK_ID]
         ranked = sorted(zip(self.labels, probs, strict=True), key=lambda kv: -kv[1])

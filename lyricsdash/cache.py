@@ -1,0 +1,45 @@
+"""On-disk cache of tokenized datasets (joblib.Memory).
+
+Tokenizing the full Kaggle file (57,650 songs) takes seconds; retraining on
+it with other hyperparameters should not pay that again. Small corpora are
+tokenized directly: hashing them costs about as much as tokenizing. The
+cache lives in ``$LYRICSDASH_CACHE_DIR`` (default ``~/.cache/lyricsdash``),
+never in run folders, which hold plain data only.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import joblib
+
+from .text import tokenize
+
+CACHE_ENV = "LYRICSDASH_CACHE_DIR"
+MIN_CHARS = 2_000_000  # corpora smaller than this are not cached
+
+
+@lru_cache(maxsize=4)
+def _memory(location: str) -> joblib.Memory:
+    return joblib.Memory(location, verbose=0)
+
+
+def _tokenize_all(texts: list[str]) -> list[list[str]]:
+    return [tokenize(t) for t in texts]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "lyricsdash")
+
+
+def tokenize_many(texts: list[str], min_chars: int = MIN_CHARS) -> list[list[str]]:
+    """Tokenize ``texts``, through the on-disk cache when they are large."""
+    texts = list(texts)
+    if sum(map(len, texts)) < min_chars:
+        return _tokenize_all(texts)
+    try:
+        return _memory(str(cache_dir())).cache(_tokenize_all)(texts)
+    except OSError:  # read-only or full disk: the cache is an optimisation only
+        return _tokenize_all(texts)

@@ -1,0 +1,35 @@
+import random
+
+import numpy as np
+
+from lyricsdash.batches import bucket_batches, sorted_batches, split_ids
+from lyricsdash.text import UNK_ID
+
+
+def test_windows_cover_the_whole_song_including_its_tail():
+    ids = list(range(10, 110))  # 100 words
+    parts = split_ids(ids, "windows", max_len=1000, window=30, stride=20)
+    assert all(len(p) == 30 for p in parts)
+    assert parts[0][0] == 10 and parts[-1][-1] == 109
+    assert set(i for p in parts for i in p) == set(ids)
+
+
+def test_whole_strategy_truncates_to_max_len_and_empty_song_becomes_unk():
+    assert split_ids(list(range(50)), "whole", max_len=20, window=8, stride=4) == [list(range(20))]
+    assert split_ids([], "windows", max_len=20, window=8, stride=4) == [[UNK_ID]]
+
+
+def test_bucket_batches_use_every_index_once_and_group_similar_lengths():
+    lengths = np.random.default_rng(0).integers(1, 500, 1000)
+    batches = bucket_batches(lengths, 32, random.Random(0))
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(1000))
+    spread = np.mean([lengths[b].max() - lengths[b].min() for b in batches])
+    assert spread < 60  # unsorted batches of 32 would spread over ~470
+
+
+def test_sorted_batches_stay_under_the_token_cap():
+    lengths = np.random.default_rng(1).integers(1, 900, 300)
+    batches = sorted_batches(lengths, max_tokens=4000)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(300))
+    assert all(len(b) * lengths[b].max() <= 4000 or len(b) == 1 for b in batches)

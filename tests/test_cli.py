@@ -1,0 +1,84 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, fake_rows, write_csv
+
+TINY = ["--set", "embed_dim=16", "--set", "hidden_size=16", "--set", "epochs=3", "--set", "lr=0.02",
+        "--set", "min_freq=1"]
+
+
+def cli(*args, env=None, timeout=300):
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "lyricsdash", *args], capture_output=True, text=True,
+                          timeout=timeout, env=full_env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    p = cli("train", "--demo", "--runs-dir", str(runs), "--json", "--quiet", *TINY)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1]), p.stdout
+
+
+def test_train_prints_the_report_and_ends_with_json(demo_run):
+    out, stdout = demo_run
+    for key in ("run_dir", "params", "train_seconds", "test_accuracy", "best_val_accuracy", "steps"):
+        assert key in out
+    assert "Architecture: Embedding(" in stdout and f"Parameters: {out['params']:,}" in stdout
+    assert "Training time:" in stdout and "Test accuracy of that checkpoint" in stdout
+    assert out["test_accuracy"] > 0.5
+
+
+def test_predict_and_report_work_on_the_run(demo_run, tmp_path):
+    run_dir = demo_run[0]["run_dir"]
+    p = cli("predict", "--run", run_dir, "--json", "dance floor groove mirror ball glitter")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["artist"] == "Demo · Velvet Disco Club"
+    text = tmp_path / "song.txt"
+    text.write_text("sea wave harbor")
+    assert "Demo · Harbor Lights" in cli("predict", "--run", run_dir, "--file", str(text)).stdout
+    out = tmp_path / "report.html"
+    p = cli("report", "--run", run_dir, "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    page = out.read_text()
+    assert "global batch step" in page and "Parameters" in page and "plotly" in page.lower()
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["train", "--demo", "--set", "hidden_size=big"], "hidden_size must be of type int"),
+    (["train", "--demo", "--set", "colour=red"], "Unknown setting"),
+    (["train", "--train", "/nonexistent/x.csv"], "no such file"),
+    (["predict", "--run", "../../etc", "hello"], "not a valid run id"),
+    (["predict", "--run", "nope-run", "hello"], "summary.json is missing|config.json is missing"),
+])
+def test_bad_input_exits_non_zero_with_a_clear_message(args, msg):
+    p = cli(*args)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.startswith("error: ")
+    import re
+    assert re.search(msg, p.stderr), p.stderr
+
+
+def test_bad_csv_is_reported_without_traceback(tmp_path):
+    bad = write_csv(tmp_path / "one_artist.csv", fake_rows(artists=("Solo",)))
+    p = cli("train", "--train", str(bad), "--quiet")
+    assert p.returncode == 2 and "at least 2 artists" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_empty_prediction_text_is_refused(demo_run):
+    p = cli("predict", "--run", demo_run[0]["run_dir"], "   ")
+    assert p.returncode == 2 and "no text to classify" in p.stderr
+
+
+@pytest.mark.realdata
+def test_default_training_on_the_assignment_beats_the_majority_share(real_data, tmp_path):
+    p = cli("train", "--train", str(real_data / "songdata_train.csv"), "--test", str(real_data / "songdata_test.csv"),
+            "--runs-dir", str(tmp_path), "--json", "--quiet", timeout=600)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["test_accuracy"] > 19 / 43 + 0.05  # clearly above the majority artist's share
+    assert out["status"] == "finished"

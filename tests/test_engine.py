@@ -1,0 +1,98 @@
+import math
+import threading
+
+import pytest
+
+from lyricsdash.engine import RECORD_FIELDS, Callback, TrainingError, train
+
+
+class Collect(Callback):
+    def __init__(self):
+        self.records, self.info, self.ended = [], None, None
+
+    def on_start(self, info):
+        self.info = info
+
+    def on_step(self, record):
+        self.records.append(record)
+
+    def on_end(self, result):
+        self.ended = result
+
+
+def test_short_training_on_the_demo_corpus_beats_chance(corpus, tiny_cfg):
+    c = Collect()
+    result = train(corpus, tiny_cfg, [c])
+    assert result.status == "finished"
+    assert result.best.test_acc > 0.6  # chance is 1/3
+    assert len(c.records) == result.steps == c.info["total_steps"]
+    assert c.ended is result
+
+
+def test_every_global_step_reports_a_plain_record(corpus, tiny_cfg):
+    c = Collect()
+    train(corpus, tiny_cfg.replace(eval_every=3, epochs=2), [c])
+    steps = [r["step"] for r in c.records]
+    assert steps == list(range(1, len(steps) + 1))
+    for r in c.records:
+        assert tuple(r) == RECORD_FIELDS
+        assert all(isinstance(v, (int, float)) for v in r.values())
+        evaluated = r["step"] % 3 == 0 or r["step"] == steps[-1]
+        assert math.isnan(r["test_acc"]) != evaluated
+    assert c.records[-1]["tokens"] > c.records[0]["tokens"] > 0
+    assert [r["elapsed_s"] for r in c.records] == sorted(r["elapsed_s"] for r in c.records)
+
+
+def test_the_checkpoint_is_chosen_on_validation_never_on_test(corpus, tiny_cfg):
+    c = Collect()
+    result = train(corpus, tiny_cfg, [c])
+    evals = [r for r in c.records if not math.isnan(r["val_acc"])]
+    best_val = max(r["val_acc"] for r in evals)
+    chosen = next(r for r in evals if r["step"] == result.best.step)
+    assert chosen["val_acc"] == best_val
+    assert result.best.test_acc == chosen["test_acc"]
+    assert sum(map(sum, result.confusion)) == len(corpus.test)
+    assert sum(result.confusion[i][i] for i in range(3)) / len(corpus.test) == pytest.approx(chosen["test_acc"])
+
+
+def test_stop_event_ends_training_between_steps(corpus, tiny_cfg):
+    stop = threading.Event()
+
+    class StopAfter3(Collect):
+        def on_step(self, record):
+            super().on_step(record)
+            if record["step"] == 3:
+                stop.set()
+
+    c = StopAfter3()
+    result = train(corpus, tiny_cfg.replace(epochs=50), [c], stop)
+    assert result.status == "stopped" and result.steps == 3 and len(c.records) == 3
+
+
+def test_whole_song_strategy_and_each_pooling_train(corpus, tiny_cfg):
+    for pooling in ("last", "mean"):
+        r = train(corpus, tiny_cfg.replace(length_strategy="whole", pooling=pooling, epochs=2))
+        assert r.steps == 2 * math.ceil(len(corpus.train) / tiny_cfg.batch_size)
+
+
+def test_same_seed_same_curve(corpus, tiny_cfg):
+    a, b = Collect(), Collect()
+    train(corpus, tiny_cfg.replace(epochs=1), [a])
+    train(corpus, tiny_cfg.replace(epochs=1), [b])
+    assert [r["train_loss"] for r in a.records] == [r["train_loss"] for r in b.records]
+
+
+def test_divergence_is_a_clear_error(corpus, tiny_cfg, monkeypatch):
+    import torch.nn.functional as F
+
+    monkeypatch.setattr(F, "cross_entropy", lambda *a, **k: a[0].sum() * float("nan"))
+    with pytest.raises(TrainingError, match="Lower the learning rate"):
+        train(corpus, tiny_cfg.replace(epochs=1))
+
+
+def test_asking_for_cuda_without_a_gpu_is_a_clear_error(corpus, tiny_cfg, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(TrainingError, match="no CUDA GPU"):
+        train(corpus, tiny_cfg.replace(device="cuda"))

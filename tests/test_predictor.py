@@ -1,0 +1,47 @@
+import pytest
+
+from lyricsdash.engine import train
+from lyricsdash.predictor import PredictError, Predictor
+from lyricsdash.runs import RunRecorder, read_summary
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from lyricsdash.config import TrainConfig
+    from lyricsdash.demo import demo_corpus
+
+    corpus = demo_corpus()
+    rec = RunRecorder(tmp_path_factory.mktemp("runs"))
+    train(corpus, TrainConfig(embed_dim=16, hidden_size=16, epochs=4, lr=0.02, batch_size=16, min_freq=1), [rec])
+    return rec.dir, corpus
+
+
+def test_predictor_reproduces_the_test_accuracy_of_the_run(run):
+    d, corpus = run
+    preds = Predictor.from_run(d).predict_many(list(corpus.test["text"]))
+    acc = sum(p.artist == a for p, a in zip(preds, corpus.test["artist"], strict=True)) / len(preds)
+    assert acc == pytest.approx(read_summary(d)["test_accuracy"])
+
+
+def test_probabilities_are_sorted_and_sum_to_one(run):
+    p = Predictor.from_run(run[0]).predict("sea wave harbor sail anchor tide night love")
+    values = list(p.probabilities.values())
+    assert values == sorted(values, reverse=True) and sum(values) == pytest.approx(1.0, abs=1e-5)
+    assert p.artist == "Demo · Harbor Lights" and p.unknown_words == 0
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", None])
+def test_empty_text_is_a_clear_error(run, text):
+    with pytest.raises(PredictError, match="no text"):
+        Predictor.from_run(run[0]).predict(text)
+
+
+def test_text_without_known_words_is_flagged(run):
+    p = Predictor.from_run(run[0]).predict("qwzx plorf snarkle")
+    assert p.no_known_words and p.unknown_words == 3 and p.unknown_examples == ["plorf", "qwzx", "snarkle"]
+    assert Predictor.from_run(run[0]).predict("?!? ...").no_known_words
+
+
+def test_a_megabyte_of_text_is_handled_and_marked_truncated(run):
+    p = Predictor.from_run(run[0]).predict("desert highway boots " * 80_000)  # ~1.7 MB
+    assert p.truncated and p.words == 1000 and p.artist == "Demo · Dust Road Prophets"

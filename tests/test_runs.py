@@ -1,0 +1,112 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from lyricsdash.engine import train
+from lyricsdash.runs import (
+    RunError,
+    RunRecorder,
+    delete_run,
+    list_runs,
+    load_model,
+    read_metrics,
+    read_summary,
+    report_text,
+    run_path,
+)
+
+
+@pytest.fixture
+def finished_run(corpus, tiny_cfg, runs_dir):
+    rec = RunRecorder(runs_dir, data="demo")
+    result = train(corpus, tiny_cfg, [rec])
+    return rec.dir, result
+
+
+def test_a_run_folder_holds_plain_data(finished_run):
+    d, result = finished_run
+    assert sorted(p.name for p in d.iterdir()) == ["config.json", "labels.json", "metrics.csv", "model.pt",
+                                                   "summary.json", "vocab.json"]
+    s = read_summary(d)
+    assert s["status"] == "finished" and s["params"] == result.params and s["steps"] == result.steps
+    assert s["test_accuracy"] == pytest.approx(result.best.test_acc)
+    assert s["best_step"] == result.best.step and len(s["confusion_matrix"]) == 3
+    assert s["train_seconds"] > 0
+    metrics = read_metrics(d)
+    assert len(metrics) == result.steps and metrics["step"].tolist() == list(range(1, result.steps + 1))
+    blob = torch.load(d / "model.pt", weights_only=True)  # no pickle of code
+    assert set(blob) == {"format", "model_spec", "step", "state_dict"}
+    assert "Parameters" in report_text(s) and "Test accuracy" in report_text(s)
+
+
+def test_round_trip_gives_the_same_predictions(finished_run):
+    d, result = finished_run
+    model, vocab, labels, cfg = load_model(d)
+    assert labels == result.labels and vocab.itos == result.vocab.itos
+    for k, v in result.model.state_dict().items():
+        assert torch.equal(v, model.state_dict()[k])
+
+
+def test_a_killed_run_lists_as_interrupted_with_its_metrics(finished_run, runs_dir):
+    d, _ = finished_run
+    s = json.loads((d / "summary.json").read_text())
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    s.update(status="running", pid=int(dead.stdout))
+    (d / "summary.json").write_text(json.dumps(s))
+    with open(d / "metrics.csv", "a") as f:
+        f.write("999,1,0.5")  # a torn row, as a kill mid-write leaves
+    runs, warnings = list_runs(runs_dir)
+    assert runs[0]["status"] == "interrupted" and warnings == []
+    assert read_metrics(d)["step"].max() == s["steps"]
+    load_model(d)  # its checkpoint still loads
+
+
+def test_broken_folders_are_skipped_with_a_warning(finished_run, runs_dir):
+    (runs_dir / "junk").mkdir()
+    (runs_dir / "half").mkdir()
+    (runs_dir / "half" / "summary.json").write_text("{not json")
+    runs, warnings = list_runs(runs_dir)
+    assert len(runs) == 1 and len(warnings) == 2
+    assert any("half" in w and "not valid JSON" in w for w in warnings)
+
+
+def test_mismatched_or_missing_weights_are_clear_errors(finished_run):
+    d, _ = finished_run
+    blob = torch.load(d / "model.pt", weights_only=True)
+    blob["model_spec"]["hidden_size"] += 1
+    torch.save(blob, d / "model.pt")
+    with pytest.raises(RunError, match="does not match its config"):
+        load_model(d)
+    os.remove(d / "model.pt")
+    with pytest.raises(RunError, match="no checkpoint"):
+        load_model(d)
+
+
+def test_a_pickled_module_is_refused(finished_run):
+    d, result = finished_run
+    torch.save(result.model, d / "model.pt")  # what the project never writes
+    with pytest.raises(RunError, match="model.pt"):
+        load_model(d)
+
+
+@pytest.mark.parametrize("bad", ["../x", "/etc", "a/b", "..", "", ".hidden", "a" * 200])
+def test_run_ids_cannot_leave_the_runs_folder(bad, runs_dir):
+    with pytest.raises(RunError, match="not a valid run id"):
+        run_path(runs_dir, bad)
+    with pytest.raises(RunError):
+        delete_run(runs_dir, bad)
+
+
+def test_delete_refuses_a_running_run_and_removes_a_finished_one(finished_run, runs_dir):
+    d, _ = finished_run
+    s = json.loads((d / "summary.json").read_text())
+    (d / "summary.json").write_text(json.dumps({**s, "status": "running", "pid": os.getpid()}))
+    with pytest.raises(RunError, match="still training"):
+        delete_run(runs_dir, d.name)
+    (d / "summary.json").write_text(json.dumps(s))
+    delete_run(runs_dir, d.name)
+    assert not d.exists()
