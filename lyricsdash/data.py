@@ -184,7 +184,9 @@ def make_corpus(train, test=None, *, val_fraction: float = 0.1, test_fraction: f
 def _as_frame(source, default_name):
     if isinstance(source, pd.DataFrame):
         return source[["artist", "song", "text"]].reset_index(drop=True), []
-    return read_songs(source, None if isinstance(source, (str, os.PathLike)) else default_name)
+    if isinstance(source, (str, os.PathLike)):
+        return read_songs(source)
+    return read_songs(source, getattr(source, "name", None) or default_name)
 
 
 def _check_labels(labels, test_df, train_src, test_src):

@@ -1,0 +1,48 @@
+"""Classify: paste lyrics, see which artist they sound like."""
+
+import streamlit as st
+
+from lyricsdash import charts
+from lyricsdash.predictor import MAX_CHARS, PredictError
+from lyricsdash.runs import RunError, list_runs
+from pages.common import data_sidebar, pct, predictor, runs_dir
+
+st.title("Classify lyrics")
+data_sidebar()
+runs, _ = list_runs(runs_dir())
+usable = [r for r in runs if r.get("checkpoint")]
+if not usable:
+    st.info("No trained model yet. Train one first.")
+    st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
+    st.stop()
+
+finished = [i for i, r in enumerate(usable) if r.get("status") == "finished"]
+choice = st.selectbox(
+    "Model (run)", range(len(usable)), index=finished[0] if finished else 0, key="ui_classify_run",
+    format_func=lambda i: f"{usable[i]['run_id']} · {usable[i].get('status')} · test "
+                          f"{pct(usable[i].get('test_accuracy'))} · {usable[i].get('data', '')}")
+run = usable[choice]
+text = st.text_area("Lyrics", height=220, key="ui_lyrics", placeholder="Paste the lyrics of a song here…")
+if not st.button("Classify", type="primary", key="classify"):
+    st.stop()
+if not text.strip():
+    st.warning("There is no text to classify yet: paste the lyrics of a song above.")
+    st.stop()
+if len(text) > MAX_CHARS:
+    st.info(f"That paste holds {len(text):,} characters; only the first {MAX_CHARS:,} are read.")
+
+path = runs_dir() / run["run_id"]
+try:
+    pred = predictor(str(path), (path / "model.pt").stat().st_mtime).predict(text)
+except (RunError, PredictError, OSError) as e:
+    st.error(str(e))
+    st.stop()
+
+st.subheader(f"Sounds most like **{pred.artist}** ({pct(pred.probabilities[pred.artist])})")
+st.plotly_chart(charts.probabilities_figure(pred.probabilities), width="stretch", key="probs")
+st.caption(f"{pred.words:,} words read, {pred.unknown_words:,} the model never saw in training"
+           + (f": {', '.join(pred.unknown_examples)}" if pred.unknown_examples else "") + ".")
+if pred.no_known_words:
+    st.warning("None of these words were in the training songs, so this guess is only the model's prior.")
+if pred.truncated:
+    st.info("The text is longer than the model reads; only its first words were used (max_len in the run's config).")

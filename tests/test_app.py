@@ -1,0 +1,136 @@
+"""Every page through streamlit's AppTest: no data, demo data, real data, a finished run, uploads."""
+
+import time
+
+import pytest
+import streamlit as st
+from conftest import ROOT, fake_rows, write_csv
+from streamlit.testing.v1 import AppTest
+
+from lyricsdash.data import DATA_ENV
+from lyricsdash.engine import train
+from lyricsdash.runs import RunRecorder
+
+PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/classify.py", "pages/runs.py"]
+
+
+@pytest.fixture
+def app(runs_dir, monkeypatch, tmp_path):
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    monkeypatch.chdir(ROOT)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield lambda: AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    from pages.common import registry
+
+    job = registry().current
+    if job is not None:  # never leave a training thread behind
+        job.stop()
+        job.thread.join(60)
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def finished_run(runs_dir, corpus, tiny_cfg):
+    rec = RunRecorder(runs_dir, data="demo")
+    train(corpus, tiny_cfg, [rec])
+    return rec.run_id
+
+
+def visit_all(at):
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+    return at
+
+
+def test_every_page_renders_with_no_data_and_no_runs(app):
+    at = app()
+    assert "synthetic" in " ".join(m.value for m in [*at.markdown, *at.caption])
+    visit_all(at)
+    at.switch_page("pages/classify.py").run()
+    assert "No trained model yet" in at.info[0].value
+
+
+def test_every_page_renders_with_a_finished_run(app, finished_run):
+    at = visit_all(app())
+    at.switch_page("pages/runs.py").run()
+    assert finished_run in at.dataframe[0].value["run"].tolist()
+
+
+@pytest.mark.realdata
+def test_every_page_renders_with_the_real_data(app, real_data, monkeypatch):
+    monkeypatch.setenv(DATA_ENV, str(real_data))
+    at = app()
+    assert at.radio(key="data_source").value == "assignment"
+    visit_all(at)
+
+
+def test_config_widgets_come_from_train_config(app):
+    at = app().switch_page("pages/train.py").run()
+    at.slider(key="cfg_hidden_size").set_value(32).run()
+    at.selectbox(key="cfg_pooling").set_value("mean").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "BiLSTM(32)" in text and "mean-pool" in text and "parameters" in text
+    at.switch_page("pages/home.py").run().switch_page("pages/train.py").run()
+    assert at.slider(key="cfg_hidden_size").value == 32  # kept across pages
+
+
+def test_classify_flow(app, finished_run):
+    at = app().switch_page("pages/classify.py").run()
+    at.button(key="classify").click().run()
+    assert "no text to classify" in at.warning[0].value
+    at.text_area(key="ui_lyrics").input("desert highway boots gravel zzqx").run()
+    at.button(key="classify").click().run()
+    assert not at.exception
+    assert "Dust Road Prophets" in at.subheader[0].value
+    assert "zzqx" in at.caption[0].value and "1 the model never saw" in at.caption[0].value
+
+
+def test_training_runs_in_the_background_and_a_second_start_is_refused(app):
+    at = app().switch_page("pages/train.py").run()
+    at.slider(key="cfg_epochs").set_value(40).run()
+    at.button(key="start").click().run()
+    assert not at.exception and not at.error
+    from pages.common import registry
+
+    job = registry().current
+    assert job is not None and job.thread.is_alive()
+    with pytest.raises(Exception, match="already training"):
+        registry().start(job.corpus, job.cfg)
+    at2 = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()  # a second tab
+    at2.switch_page("pages/train.py").run()
+    assert f"Run {job.run_id}" in at2.subheader[0].value
+    assert at2.button(key="start").disabled
+    at2.button(key="stop").click().run()
+    job.thread.join(60)
+    assert job.snapshot().status == "stopped"
+
+
+def test_bad_upload_shows_a_message_not_a_traceback(app, tmp_path):
+    at = app()
+    at.radio(key="data_source").set_value("upload").run()
+    at.file_uploader(key="upload_train").upload("one.csv", b"name,words\nx,y\n", "text/csv").run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert "one.csv has no 'artist' column" in at.error[0].value
+
+
+def test_good_upload_is_used(app, tmp_path):
+    data = write_csv(tmp_path / "mine.csv", fake_rows(per_artist=10)).read_bytes()
+    at = app()
+    at.radio(key="data_source").set_value("upload").run()
+    at.file_uploader(key="upload_train").upload("mine.csv", data, "text/csv").run()
+    assert not at.exception and not at.error
+    assert "upload: mine.csv" in " ".join(m.value for m in at.markdown)
+
+
+def test_deleting_a_run_asks_and_removes_it(app, finished_run, runs_dir):
+    at = app().switch_page("pages/runs.py").run()
+    at.button(key="confirm_delete").click().run()
+    assert not at.exception
+    deadline = time.time() + 5
+    while (runs_dir / finished_run).exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert not (runs_dir / finished_run).exists()
