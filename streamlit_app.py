@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="lyricsdash", page_icon="🎤", layout="wide")
+from pages.common import navigation
 
-pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📚"),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/classify.py", title="Classify", icon="🔎"),
-    st.Page("pages/runs.py", title="Runs", icon="🗂️"),
-]
-st.navigation(pages).run()
+st.set_page_config(page_title="lyricsdash", page_icon="🎤", layout="wide")
+page = navigation()
+st.session_state["via_entry_point"] = True  # pages check this (see pages.common.page_setup)
+try:
+    page.run()
+finally:
+    st.session_state["via_entry_point"] = False

@@ -5,10 +5,10 @@ import streamlit as st
 from lyricsdash import charts
 from lyricsdash.predictor import MAX_CHARS, PredictError
 from lyricsdash.runs import RunError, list_runs
-from pages.common import data_sidebar, pct, predictor, runs_dir
+from pages.common import page_setup, pct, predictor, runs_dir
 
 st.title("Classify lyrics")
-data_sidebar()
+page_setup()
 runs, _ = list_runs(runs_dir())
 usable = [r for r in runs if r.get("checkpoint")]
 if not usable:

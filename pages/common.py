@@ -22,6 +22,30 @@ SOURCES = {"assignment": "Assignment files", "demo": DEMO_LABEL, "upload": "Uplo
 UPLOAD_MB = 50  # keep in step with server.maxUploadSize in .streamlit/config.toml
 
 
+def navigation():
+    """The app's pages (st.navigation); the entry point runs the chosen one."""
+    return st.navigation([
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/data.py", title="Data", icon="📚"),
+        st.Page("pages/train.py", title="Train", icon="🏋️"),
+        st.Page("pages/classify.py", title="Classify", icon="🔎"),
+        st.Page("pages/runs.py", title="Runs", icon="🗂️"),
+    ])
+
+
+def page_setup() -> None:
+    """Top of every page: make sure it runs inside the app, then draw the data sidebar.
+
+    Streamlit starts in legacy multipage mode when a pages/ folder sits beside the entry point, and a deep
+    link (say /train) on a fresh server would run the page alone. Calling st.navigation switches the whole
+    server to the declared pages; the rerun then goes through streamlit_app.py.
+    """
+    if not st.session_state.get("via_entry_point"):
+        navigation()
+        st.rerun()
+    data_sidebar()
+
+
 @st.cache_resource
 def registry() -> JobRegistry:
     """Process-wide: every session and tab of this server sees the same jobs."""

@@ -4,10 +4,10 @@ import plotly.express as px
 import streamlit as st
 
 from lyricsdash import charts
-from pages.common import cached_stats, config_from_state, current_corpus, data_sidebar, describe_source
+from pages.common import cached_stats, config_from_state, current_corpus, describe_source, page_setup
 
 st.title("Data")
-data_sidebar()
+page_setup()
 cfg = config_from_state()
 corpus, key = current_corpus(cfg)
 if corpus is None:

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from lyricsdash.runs import list_runs, report_text
-from pages.common import current_corpus, data_sidebar, describe_source, registry, runs_dir
+from pages.common import current_corpus, describe_source, page_setup, registry, runs_dir
 
 st.title("🎤 lyricsdash")
-data_sidebar()
+page_setup()
 st.markdown("Train an LSTM that tells **which artist wrote a song's lyrics**, watch its train and test error and "
             "accuracy grow step by step, then paste lyrics to classify them. Padding never reaches the model: "
             "sequences are packed and pooled over real words only.")

@@ -5,10 +5,10 @@ import streamlit as st
 
 from lyricsdash import charts
 from lyricsdash.runs import RunError, delete_run, list_runs, read_metrics, report_text
-from pages.common import data_sidebar, registry, runs_dir
+from pages.common import page_setup, registry, runs_dir
 
 st.title("Runs")
-data_sidebar()
+page_setup()
 runs, warnings = list_runs(runs_dir())
 for w in warnings:
     st.warning(w)

@@ -11,8 +11,8 @@ from pages.common import (
     config_from_state,
     config_widget,
     current_corpus,
-    data_sidebar,
     describe_source,
+    page_setup,
     pct,
     registry,
     remember,
@@ -28,7 +28,7 @@ GROUPS = {
 }
 
 st.title("Train")
-data_sidebar()
+page_setup()
 jobs = registry()
 job = jobs.current
 busy = jobs.running()

@@ -1,0 +1,105 @@
+"""The real-browser proof of live streaming: Playwright drives Debian's chromium against `streamlit run`."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: scripts/test.sh installs it")
+        pytest.skip("Debian's chromium is not installed")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "LYRICSDASH_DATA_DIR"}
+    env.update(LYRICSDASH_RUNS_DIR=str(tmp_path / "runs"), PYTHONPATH=str(ROOT))
+    log = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+                             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.2)  # polling the health endpoint until the server answers
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (tmp_path / "server.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield pg
+        browser.close()
+
+
+POINTS_JS = """() => {
+  const plot = document.querySelectorAll('.js-plotly-plot')[0];
+  const traces = plot && (plot._fullData || plot.data);  // _fullData holds the decoded (typed) arrays
+  if (!traces) return 0;
+  return traces.reduce((n, trace) => n + (trace.x && trace.x.length ? trace.x.length : 0), 0);
+}"""
+
+
+def test_live_training_streams_then_classifies(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/train")
+    start = page.get_by_role("button", name="▶ Start training")
+    expect(start).to_be_enabled(timeout=60_000)
+    start.click()
+    expect(page.get_by_text("Run 2")).to_be_visible(timeout=30_000)  # run ids start with the year
+    page.wait_for_function(f"({POINTS_JS})() > 0", timeout=60_000)
+    first = page.evaluate(POINTS_JS)
+    # the chart grows while training runs, refreshed by the fragment without any user action
+    page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=60_000)
+    second = page.evaluate(POINTS_JS)
+    page.wait_for_function(f"({POINTS_JS})() > {second}", timeout=60_000)
+    assert page.evaluate(POINTS_JS) > second > first > 0
+
+    page.get_by_role("button", name="■ Stop").click()
+    expect(page.get_by_text("Test accuracy of that checkpoint")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("(stopped)")).to_be_visible()
+
+    page.goto(f"{server}/classify")
+    box = page.get_by_placeholder("Paste the lyrics of a song here…")
+    expect(box).to_be_visible(timeout=30_000)
+    box.fill("dance floor groove mirror ball glitter disco funky shine boogie")
+    page.keyboard.press("Control+Enter")
+    page.get_by_role("button", name="Classify").click()
+    expect(page.get_by_text("Sounds most like")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("words read")).to_be_visible()
