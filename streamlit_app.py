@@ -4,7 +4,6 @@ import streamlit as st
 
 from pages.common import navigation
 
-st.set_page_config(page_title="lyricsdash", page_icon="🎤", layout="wide")
 page = navigation()
 st.session_state["via_entry_point"] = True  # pages check this (see pages.common.page_setup)
 try:

@@ -23,7 +23,8 @@ UPLOAD_MB = 50  # keep in step with server.maxUploadSize in .streamlit/config.to
 
 
 def navigation():
-    """The app's pages (st.navigation); the entry point runs the chosen one."""
+    """The app's pages and page settings; the entry point runs the chosen page."""
+    st.set_page_config(page_title="lyricsdash", page_icon="🎤", layout="wide")
     return st.navigation([
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
         st.Page("pages/data.py", title="Data", icon="📚"),
@@ -34,15 +35,19 @@ def navigation():
 
 
 def page_setup() -> None:
-    """Top of every page: make sure it runs inside the app, then draw the data sidebar.
+    """Top of every page: make sure the app's navigation is in force, then draw the data sidebar.
 
-    Streamlit starts in legacy multipage mode when a pages/ folder sits beside the entry point, and a deep
-    link (say /train) on a fresh server would run the page alone. Calling st.navigation switches the whole
-    server to the declared pages; the rerun then goes through streamlit_app.py.
+    Streamlit starts in legacy multipage mode when a pages/ folder sits beside the entry point, so a deep
+    link (say /train) on a fresh server runs the page without streamlit_app.py. Declaring the navigation
+    here switches the server to the declared pages. On a session's first run (a page load, before any
+    click that a rerun could lose) it also reruns, now through streamlit_app.py.
     """
+    first_run = "session_seen" not in st.session_state
+    st.session_state["session_seen"] = True
     if not st.session_state.get("via_entry_point"):
         navigation()
-        st.rerun()
+        if first_run:
+            st.rerun()
     data_sidebar()
 
 

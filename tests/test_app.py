@@ -103,7 +103,7 @@ def test_training_runs_in_the_background_and_a_second_start_is_refused(app):
     at2.switch_page("pages/train.py").run()
     assert f"Run {job.run_id}" in at2.subheader[0].value
     assert at2.button(key="start").disabled
-    at2.button(key="stop").click().run()
+    at.button(key="stop").click().run()
     job.thread.join(60)
     assert job.snapshot().status == "stopped"
 
