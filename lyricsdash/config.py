@@ -31,7 +31,7 @@ class TrainConfig:
     num_layers: int = _f(1, "Stacked LSTM layers.", lo=1, hi=4)
     bidirectional: bool = _f(True, "Read each song forwards and backwards.")
     dropout: float = _f(0.5, "Dropout on embeddings, between LSTM layers and before the classifier.", lo=0.0, hi=0.9)
-    pooling: str = _f("max", "How the LSTM outputs become one song vector: hidden state at the last real "
+    pooling: str = _f("mean", "How the LSTM outputs become one song vector: hidden state at the last real "
                       "token, mean or max over real tokens (pads never count).",
                       choices=("last", "mean", "max"))
     # --- varied length -----------------------------------------------------
@@ -56,6 +56,8 @@ class TrainConfig:
     patience: int = _f(0, "Stop after this many epochs without a better validation score (0 = never).", lo=0, hi=100)
     # --- evaluation and splits ---------------------------------------------
     eval_every: int = _f(1, "Evaluate on validation and test every N global steps.", lo=1, hi=100000)
+    select_by: str = _f("val_acc", "Which validation score picks the best checkpoint: accuracy (ties broken by "
+                         "cross-entropy) or cross-entropy alone.", choices=("val_acc", "val_loss"))
     val_fraction: float = _f(0.1, "Share of training songs held out (per artist) to choose the checkpoint.",
                              lo=0.02, hi=0.5)
     # --- runtime -----------------------------------------------------------

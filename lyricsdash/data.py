@@ -60,9 +60,8 @@ def read_songs(source, name: str | None = None) -> tuple[pd.DataFrame, list[str]
     if not text.strip():
         raise DataError(f"{name} is empty. Give a CSV file with a header row 'artist,song,text' and one song per row.")
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error",
-                         engine="python")
-    except (pd.errors.ParserError, csv.Error, pd.errors.EmptyDataError) as e:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error")
+    except (pd.errors.ParserError, csv.Error, pd.errors.EmptyDataError, ValueError) as e:
         raise DataError(f"{name} is not a readable CSV file ({_one_line(e)}). Check that quotes are balanced "
                         "and that every row has as many fields as the header.") from None
     df = _pick_columns(df, name)
@@ -100,7 +99,8 @@ def _pick_columns(df: pd.DataFrame, name: str) -> pd.DataFrame:
     for want, aliases in ALIASES.items():
         hit = next((lower[a] for a in aliases if a in lower), None)
         if hit is None and want != "song":
-            raise DataError(f"{name} has no '{want}' column (found: {', '.join(map(str, df.columns)) or 'none'}). "
+            found = ", ".join(repr(" ".join(str(c).split())[:40]) for c in list(df.columns)[:10]) or "none"
+            raise DataError(f"{name} has no '{want}' column (found: {found}). "
                             f"The first row must be a header naming the columns; accepted names for this one: "
                             f"{', '.join(aliases)}.")
         chosen[want] = hit

@@ -54,7 +54,9 @@ class Best:
     test_loss: float = math.nan
     state: dict | None = None
 
-    def beaten_by(self, val_acc: float, val_loss: float) -> bool:
+    def beaten_by(self, val_acc: float, val_loss: float, by: str = "val_acc") -> bool:
+        if by == "val_loss":
+            return val_loss < self.val_loss
         return val_acc > self.val_acc or (val_acc == self.val_acc and val_loss < self.val_loss)
 
 
@@ -203,7 +205,7 @@ class _Loop:
         if self.step % self.cfg.eval_every == 0 or self.step == self.total_steps:
             rec["val_loss"], rec["val_acc"], _ = self.val.evaluate(self.model)
             rec["test_loss"], rec["test_acc"], _ = self.test.evaluate(self.model)
-            if self.best.beaten_by(rec["val_acc"], rec["val_loss"]):
+            if self.best.beaten_by(rec["val_acc"], rec["val_loss"], self.cfg.select_by):
                 state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
                 self.best = Best(self.step, rec["val_acc"], rec["val_loss"], rec["test_acc"], rec["test_loss"], state)
         rec["elapsed_s"] = time.perf_counter() - t0

@@ -28,7 +28,7 @@ class ModelSpec:
     num_layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.5
-    pooling: str = "max"
+    pooling: str = "mean"
 
     def to_dict(self) -> dict:
         return asdict(self)

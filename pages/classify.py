@@ -16,12 +16,15 @@ if not usable:
     st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
     st.stop()
 
-finished = [i for i, r in enumerate(usable) if r.get("status") == "finished"]
+by_id = {r["run_id"]: r for r in usable}
+finished = [r["run_id"] for r in usable if r.get("status") == "finished"]
+if st.session_state.get("ui_classify_run") not in by_id:  # first visit, or the chosen run was deleted
+    st.session_state["ui_classify_run"] = finished[0] if finished else usable[0]["run_id"]
 choice = st.selectbox(
-    "Model (run)", range(len(usable)), index=finished[0] if finished else 0, key="ui_classify_run",
-    format_func=lambda i: f"{usable[i]['run_id']} · {usable[i].get('status')} · test "
-                          f"{pct(usable[i].get('test_accuracy'))} · {usable[i].get('data', '')}")
-run = usable[choice]
+    "Model (run)", list(by_id), key="ui_classify_run",
+    format_func=lambda rid: f"{rid} · {by_id[rid].get('status')} · test {pct(by_id[rid].get('test_accuracy'))} · "
+                            f"{by_id[rid].get('data', '')}")
+run = by_id[choice]
 text = st.text_area("Lyrics", height=220, key="ui_lyrics", placeholder="Paste the lyrics of a song here…")
 if not st.button("Classify", type="primary", key="classify"):
     st.stop()

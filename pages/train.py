@@ -24,7 +24,7 @@ GROUPS = {
     "Varied length": ["length_strategy", "max_len", "window", "stride"],
     "Optimisation": ["lr", "batch_size", "epochs", "eval_every", "seed"],
     "Vocabulary and more": ["min_freq", "max_vocab", "word_dropout", "optimizer", "weight_decay", "schedule",
-                            "grad_clip", "patience", "val_fraction", "threads", "device"],
+                            "grad_clip", "patience", "select_by", "val_fraction", "threads", "device"],
 }
 
 st.title("Train")

@@ -23,37 +23,49 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: scripts/test.sh installs it")
-        pytest.skip("Debian's chromium is not installed")
+def start_server(runs_dir, log_path):
+    """`streamlit run` on a free localhost port; returns (process, url) once /_stcore/health answers."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "LYRICSDASH_DATA_DIR"}
-    env.update(LYRICSDASH_RUNS_DIR=str(tmp_path / "runs"), PYTHONPATH=str(ROOT))
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-                             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env.update(LYRICSDASH_RUNS_DIR=str(runs_dir), PYTHONPATH=str(ROOT))
+    with open(log_path, "a") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+                                 "--server.headless", "true", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return proc, url
         except OSError:
             time.sleep(0.2)  # polling the health endpoint until the server answers
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-    yield url
+    proc.kill()
+    pytest.fail("streamlit did not start: " + log_path.read_text()[-2000:])
+
+
+def stop_server(proc):
     proc.terminate()
     try:
         proc.wait(20)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+
+
+@pytest.fixture
+def chromium_available():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: scripts/test.sh installs it")
+        pytest.skip("Debian's chromium is not installed")
+
+
+@pytest.fixture
+def server(tmp_path, chromium_available):
+    proc, url = start_server(tmp_path / "runs", tmp_path / "server.log")
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture
@@ -103,3 +115,34 @@ def test_live_training_streams_then_classifies(server, page):
     page.get_by_role("button", name="Classify").click()
     expect(page.get_by_text("Sounds most like")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("words read")).to_be_visible()
+
+
+def start_training_and_see_points(page, url):
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/train")
+    start = page.get_by_role("button", name="▶ Start training")
+    expect(start).to_be_enabled(timeout=60_000)
+    start.click()
+    page.wait_for_function(f"({POINTS_JS})() > 20", timeout=60_000)
+
+
+def test_a_server_killed_mid_training_restarts_cleanly(tmp_path, chromium_available, page):
+    from playwright.sync_api import expect
+
+    runs = tmp_path / "runs"
+    proc, url = start_server(runs, tmp_path / "server.log")
+    try:
+        start_training_and_see_points(page, url)
+    finally:
+        proc.kill()  # SIGKILL: no chance to save anything more
+        proc.wait(30)
+    killed = next(runs.iterdir()).name
+    proc, url = start_server(runs, tmp_path / "server.log")
+    try:
+        page.goto(f"{url}/runs")
+        expect(page.get_by_text(f"Run: {killed} (interrupted)")).to_be_visible(timeout=30_000)
+        start_training_and_see_points(page, url)  # a new training starts on the restarted server
+        assert len([d for d in runs.iterdir() if d.is_dir()]) == 2
+    finally:
+        stop_server(proc)

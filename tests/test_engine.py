@@ -43,13 +43,18 @@ def test_every_global_step_reports_a_plain_record(corpus, tiny_cfg):
     assert [r["elapsed_s"] for r in c.records] == sorted(r["elapsed_s"] for r in c.records)
 
 
-def test_the_checkpoint_is_chosen_on_validation_never_on_test(corpus, tiny_cfg):
+@pytest.mark.parametrize("select_by", ["val_loss", "val_acc"])
+def test_the_checkpoint_is_chosen_on_validation_never_on_test(corpus, tiny_cfg, select_by):
     c = Collect()
-    result = train(corpus, tiny_cfg, [c])
+    result = train(corpus, tiny_cfg.replace(select_by=select_by), [c])
     evals = [r for r in c.records if not math.isnan(r["val_acc"])]
-    best_val = max(r["val_acc"] for r in evals)
     chosen = next(r for r in evals if r["step"] == result.best.step)
-    assert chosen["val_acc"] == best_val
+    if select_by == "val_loss":
+        assert chosen["val_loss"] == min(r["val_loss"] for r in evals)
+    else:
+        assert chosen["val_acc"] == max(r["val_acc"] for r in evals)
+        best_loss_among_ties = min(r["val_loss"] for r in evals if r["val_acc"] == chosen["val_acc"])
+        assert chosen["val_loss"] == best_loss_among_ties
     assert result.best.test_acc == chosen["test_acc"]
     assert sum(map(sum, result.confusion)) == len(corpus.test)
     assert sum(result.confusion[i][i] for i in range(3)) / len(corpus.test) == pytest.approx(chosen["test_acc"])
