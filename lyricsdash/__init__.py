@@ -2,9 +2,10 @@
 
 Modules, one job each: ``config`` (hyperparameters), ``data`` (CSV loading and
 splits), ``demo`` (synthetic corpus), ``text`` (tokenizer, vocabulary),
-``batches`` (encoding, length buckets), ``model`` (the LSTM), ``engine``
-(training loop with callbacks), ``runs`` (run folders), ``predictor``,
-``charts`` (Plotly figures), ``jobs`` (background training), ``cli``.
+``cache`` (on-disk token cache), ``batches`` (encoding, length buckets),
+``model`` (the LSTM), ``engine`` (training loop with callbacks), ``runs``
+(run folders), ``predictor``, ``charts`` (Plotly figures), ``jobs``
+(background training), ``stats`` (numbers for the pages), ``cli``.
 This package never imports streamlit.
 """
 

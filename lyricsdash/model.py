@@ -51,16 +51,28 @@ class LyricsLSTM(nn.Module):
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1 -> logits (B, C)."""
         x = self.dropout(self.embedding(tokens))  # (B, T, E)
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, (h_n, _) = self.lstm(packed)  # h_n: (layers * dirs, B, H)
+        out, h_n = self._run_lstm(x, lengths)  # (B, T, H * dirs), (layers * dirs, B, H)
         if self.spec.pooling == "last":
             pooled = self._last(h_n)  # (B, H * dirs)
         else:
-            out, _ = pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])  # (B, T, H * dirs)
             mask = (torch.arange(tokens.shape[1], device=tokens.device)[None, :]
                     < lengths.to(tokens.device)[:, None]).unsqueeze(-1)  # (B, T, 1)
             pooled = self._pool(out, mask, lengths.to(out.device))
         return self.head(self.dropout(pooled))  # (B, C)
+
+    def _run_lstm(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The LSTM over real positions only.
+
+        A batch without padding (the usual case with windows) runs as a plain tensor: the same numbers, and
+        the fused CPU kernel is several times faster than the PackedSequence path. Otherwise it is packed.
+        """
+        if int(lengths.min()) == x.shape[1]:
+            out, (h_n, _) = self.lstm(x)
+            return out, h_n
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, (h_n, _) = self.lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        return out, h_n
 
     def _last(self, h_n: torch.Tensor) -> torch.Tensor:
         """Final hidden state of the top layer, both directions: the state after each song's real last word."""

@@ -52,3 +52,14 @@ def test_output_shape_and_gradients_flow():
     assert logits.shape == (2, 3)
     logits.sum().backward()
     assert m.embedding.weight.grad[0].abs().sum() == 0  # the pad embedding never learns
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+def test_unpadded_fast_path_equals_the_packed_path(pooling):
+    """Batches without pads skip packing; the result must be what packing gives."""
+    model = _model(pooling, True)
+    a, b = torch.randint(2, 50, (9,)), torch.randint(2, 50, (9,))
+    with torch.no_grad():
+        fast = model(*collate([a, b]))  # equal lengths: no pads, plain tensor
+        packed = model(*collate([a, b, torch.randint(2, 50, (4,))]))[:2]  # a shorter song forces packing
+    assert torch.allclose(fast, packed, atol=1e-5)
