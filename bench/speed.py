@@ -151,7 +151,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train")
     p.add_argument("--test")
-    p.add_argument("--steps", type=int, default=30, help="training steps per measurement")
+    p.add_argument("--steps", type=int, default=20, help="training steps per measurement")
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     train_path, test_path = data_paths(args.train, args.test)

@@ -32,7 +32,7 @@ def test_reading_the_last_padded_step_would_differ():
     song = torch.randint(2, 50, (5,))
     tokens = torch.cat([song, torch.zeros(30, dtype=torch.long)])[None]
     with torch.no_grad():
-        out, _ = model.lstm(model.embedding(tokens))
+        out, _ = model.layers[0](model.embedding(tokens))
         naive = model.head(out[:, -1])
         right = model(tokens, torch.tensor([5]))
     assert not torch.allclose(naive, right, atol=1e-3)
@@ -55,11 +55,25 @@ def test_output_shape_and_gradients_flow():
 
 
 @pytest.mark.parametrize("pooling", ["last", "mean", "max"])
-def test_unpadded_fast_path_equals_the_packed_path(pooling):
-    """Batches without pads skip packing; the result must be what packing gives."""
-    model = _model(pooling, True)
-    a, b = torch.randint(2, 50, (9,)), torch.randint(2, 50, (9,))
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_aligned_cpu_path_computes_what_packing_computes(pooling, bidirectional):
+    model = _model(pooling, bidirectional, layers=3)
+    batch = collate([torch.randint(2, 50, (n,)) for n in (17, 3, 40, 1, 40)])
     with torch.no_grad():
-        fast = model(*collate([a, b]))  # equal lengths: no pads, plain tensor
-        packed = model(*collate([a, b, torch.randint(2, 50, (4,))]))[:2]  # a shorter song forces packing
-    assert torch.allclose(fast, packed, atol=1e-5)
+        model.use_packing = True
+        packed = model(*batch)
+        model.use_packing = False
+        aligned = model(*batch)
+    assert torch.allclose(packed, aligned, atol=1e-5)
+
+
+def test_the_aligned_path_trains_like_packing():
+    """Gradients agree too, so training is the same whichever path runs."""
+    grads = []
+    for packing in (True, False):
+        model = _model("mean", True).train()
+        model.dropout.p = 0.0
+        model.use_packing = packing
+        model(*collate([torch.randint(2, 50, (n,)) for n in (12, 5, 30)])).sum().backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
+    assert torch.allclose(grads[0], grads[1], atol=1e-5)
