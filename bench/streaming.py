@@ -35,7 +35,7 @@ def cli_run(runs: Path) -> float:
 def dashboard_run(runs: Path, page) -> float:
     from playwright.sync_api import expect
 
-    proc, url = start_server(runs, runs.parent / "server.log")
+    proc, url = start_server(runs, runs.parent / "server.log", os.environ.get("LYRICSDASH_DATA_DIR"))
     try:
         page.goto(f"{url}/train")
         start = page.get_by_role("button", name="▶ Start training")

@@ -44,10 +44,10 @@ def _curves(fig, df, x, metric, smoothing, row=None):
         name = {"train": "train (batch)", "test": "test", "val": "validation"}[split]
         kw = {"row": row, "col": 1} if row else {}
         if smoothing > 0:
-            fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", line={"color": COLORS[split], "width": 1},
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": COLORS[split], "width": 1},
                                        opacity=0.25, showlegend=False, hoverinfo="skip"), **kw)
             ys = smooth(ys, smoothing)
-        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", name=f"{name} {metric}", legendgroup=split,
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{name} {metric}", legendgroup=split,
                                    line={"color": COLORS[split], "width": 2}), **kw)
 
 
@@ -55,18 +55,18 @@ def _axis_title(x: str) -> str:
     return {"step": "global batch step", "elapsed_s": "wall time (s)"}[x]
 
 
-def loss_figure(df, *, x="step", smoothing=0.0, log_y=False, best_step=None) -> go.Figure:
+def loss_figure(df, *, x="step", smoothing=0.0, log_y=False, best_step=None, max_points=MAX_POINTS) -> go.Figure:
     fig = go.Figure()
-    _curves(fig, downsample(df), x, "loss", smoothing)
+    _curves(fig, downsample(df, max_points), x, "loss", smoothing)
     fig.update_layout(title="Error (cross-entropy) per global step", xaxis_title=_axis_title(x),
                       yaxis_title="cross-entropy", yaxis_type="log" if log_y else "linear", **_LAYOUT)
     _mark_best(fig, df, x, best_step)
     return fig
 
 
-def accuracy_figure(df, *, x="step", smoothing=0.0, best_step=None) -> go.Figure:
+def accuracy_figure(df, *, x="step", smoothing=0.0, best_step=None, max_points=MAX_POINTS) -> go.Figure:
     fig = go.Figure()
-    _curves(fig, downsample(df), x, "acc", smoothing)
+    _curves(fig, downsample(df, max_points), x, "acc", smoothing)
     fig.update_layout(title="Accuracy per global step", xaxis_title=_axis_title(x), yaxis_title="accuracy",
                       yaxis_range=[0, 1.02], **_LAYOUT)
     _mark_best(fig, df, x, best_step)
@@ -90,7 +90,7 @@ def compare_figure(runs: dict[str, pd.DataFrame], column: str = "test_acc", x: s
     fig = go.Figure()
     for name, df in runs.items():
         part = downsample(df[[x, column]].dropna())
-        fig.add_trace(go.Scattergl(x=part[x].to_numpy(float), y=part[column].to_numpy(float), mode="lines",
+        fig.add_trace(go.Scatter(x=part[x].to_numpy(float), y=part[column].to_numpy(float), mode="lines",
                                    name=name))
     fig.update_layout(title=f"{column} by run", xaxis_title=_axis_title(x), yaxis_title=column, **_LAYOUT)
     return fig

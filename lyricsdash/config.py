@@ -62,7 +62,8 @@ class TrainConfig:
                              lo=0.02, hi=0.5)
     # --- runtime -----------------------------------------------------------
     seed: int = _f(0, "Random seed for splits, initialisation and batch order.", lo=0, hi=2**31 - 1)
-    threads: int = _f(0, "CPU threads for torch (0 = all cores).", lo=0, hi=256)
+    threads: int = _f(0, "CPU threads for torch (0 = auto: all cores but one, at least 1; an LSTM's small parallel "
+                      "steps stall when a thread shares its core with a browser or other work).", lo=0, hi=256)
     device: str = _f("auto", "Where to train: 'auto' takes CUDA when present.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self):

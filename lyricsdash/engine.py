@@ -9,6 +9,7 @@ the best checkpoint; the test split is only measured.
 from __future__ import annotations
 
 import math
+import os
 import random
 import threading
 import time
@@ -243,10 +244,14 @@ class _Loop:
         return result
 
 
+def auto_threads() -> int:
+    """All cores but one (at least 1): keeps a core for the UI, the browser and the OS."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event | None = None) -> TrainResult:
     """Train on ``corpus`` with ``cfg``; every callback hears each step. ``stop.set()`` ends it cleanly."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cfg.threads or auto_threads())
     try:
         loop = _Loop(corpus, cfg, callbacks, stop)
         return loop.run()

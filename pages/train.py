@@ -27,6 +27,10 @@ GROUPS = {
                             "grad_clip", "patience", "select_by", "val_fraction", "threads", "device"],
 }
 
+LIVE_POINTS = 300  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
+STATUS_EVERY_S = 1.0  # progress bar and scores
+CHARTS_EVERY_S = 2.0  # the curves (each redraw remounts two Plotly charts in the browser)
+
 st.title("Train")
 page_setup()
 jobs = registry()
@@ -85,7 +89,8 @@ paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
                    help="A refreshing chart resets zoom; pause to zoom and pan. Training goes on.")
 
 
-def draw(job) -> None:
+def draw_status(job) -> None:
+    """Progress, speed and scores: cheap, refreshed every second."""
     snap = job.snapshot()
     done_frac = snap.steps / snap.total_steps if snap.total_steps else 0.0
     rate = snap.steps / snap.elapsed_s if snap.elapsed_s else 0.0
@@ -98,19 +103,26 @@ def draw(job) -> None:
     last = snap.metrics.dropna(subset=["test_acc"]).tail(1)
     m2.metric("Latest test accuracy", pct(last["test_acc"].iloc[0]) if len(last) else "n/a")
     m3.metric("Points streamed", f"{len(snap.metrics):,}")
-    a, b = st.columns(2)
-    a.plotly_chart(charts.loss_figure(snap.metrics, x=x_axis, smoothing=smoothing, log_y=log_loss,
-                                      best_step=snap.best_step), width="stretch", key="loss_chart")
-    b.plotly_chart(charts.accuracy_figure(snap.metrics, x=x_axis, smoothing=smoothing, best_step=snap.best_step),
-                   width="stretch", key="acc_chart")
     if snap.error:
         st.error(f"Training failed: {snap.error}")
     if snap.done and live:
         st.rerun()  # the whole page: show the final report
 
 
+def draw_charts(job) -> None:
+    """The curves; redrawing a chart costs the browser far more than text, so they refresh less often."""
+    snap = job.snapshot()
+    points = LIVE_POINTS if live else charts.MAX_POINTS
+    a, b = st.columns(2)
+    a.plotly_chart(charts.loss_figure(snap.metrics, x=x_axis, smoothing=smoothing, log_y=log_loss,
+                                      best_step=snap.best_step, max_points=points), width="stretch", key="loss_chart")
+    b.plotly_chart(charts.accuracy_figure(snap.metrics, x=x_axis, smoothing=smoothing, best_step=snap.best_step,
+                                          max_points=points), width="stretch", key="acc_chart")
+
+
 live = not job.snapshot().done and not paused
-st.fragment(run_every=1.0 if live else None)(draw)(job)
+st.fragment(run_every=STATUS_EVERY_S if live else None)(draw_status)(job)
+st.fragment(run_every=CHARTS_EVERY_S if live else None)(draw_charts)(job)
 
 # ------------------------------------------------------------------ result
 run_dir = runs_dir() / job.run_id

@@ -134,3 +134,14 @@ def test_deleting_a_run_asks_and_removes_it(app, finished_run, runs_dir):
     while (runs_dir / finished_run).exists() and time.time() < deadline:
         time.sleep(0.05)
     assert not (runs_dir / finished_run).exists()
+
+
+def test_a_run_deleted_while_another_tab_views_it(app, finished_run, runs_dir):
+    from lyricsdash.runs import delete_run
+
+    viewer = app().switch_page("pages/classify.py").run()
+    assert viewer.selectbox(key="ui_classify_run").value == finished_run
+    delete_run(runs_dir, finished_run)  # another tab deletes it
+    viewer.text_area(key="ui_lyrics").input("sea wave harbor").run()  # the viewer's next interaction
+    assert not viewer.exception
+    assert "No trained model yet" in viewer.info[0].value

@@ -1,6 +1,7 @@
 """The real-browser proof of live streaming: Playwright drives Debian's chromium against `streamlit run`."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,11 +24,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs_dir, log_path):
-    """`streamlit run` on a free localhost port; returns (process, url) once /_stcore/health answers."""
+def start_server(runs_dir, log_path, data_dir=None):
+    """`streamlit run` on a free localhost port; returns (process, url) once /_stcore/health answers.
+
+    Without ``data_dir`` the app has no data configured and uses the demo corpus.
+    """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "LYRICSDASH_DATA_DIR"}
     env.update(LYRICSDASH_RUNS_DIR=str(runs_dir), PYTHONPATH=str(ROOT))
+    if data_dir:
+        env["LYRICSDASH_DATA_DIR"] = str(data_dir)
     with open(log_path, "a") as log:
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
                                  "--server.headless", "true", "--server.port", str(port),
@@ -93,6 +99,12 @@ def test_live_training_streams_then_classifies(server, page):
     page.goto(f"{server}/train")
     start = page.get_by_role("button", name="▶ Start training")
     expect(start).to_be_enabled(timeout=60_000)
+    epochs = page.get_by_role("slider", name="epochs")
+    epochs.focus()
+    epochs.press("End")  # 500 epochs: long enough to be stopped by hand
+    expect(epochs).to_have_value("500")
+    # the preview took the new value: thousands of steps in all (the default makes a few hundred)
+    expect(page.get_by_text(re.compile(r"steps per epoch, \d{1,3}(,\d{3})+ in all"))).to_be_visible(timeout=30_000)
     start.click()
     expect(page.get_by_text("Run 2")).to_be_visible(timeout=30_000)  # run ids start with the year
     page.wait_for_function(f"({POINTS_JS})() > 0", timeout=60_000)
