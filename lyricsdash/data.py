@@ -10,9 +10,11 @@ import csv
 import io
 import os
 import random
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .text import tokenize
@@ -60,8 +62,11 @@ def read_songs(source, name: str | None = None) -> tuple[pd.DataFrame, list[str]
     if not text.strip():
         raise DataError(f"{name} is empty. Give a CSV file with a header row 'artist,song,text' and one song per row.")
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error")
-    except (pd.errors.ParserError, csv.Error, pd.errors.EmptyDataError, ValueError) as e:
+        with warnings.catch_warnings():  # a row with more fields than the header is an error, not lost data
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error",
+                             index_col=False)  # never take a column as the index
+    except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error, pd.errors.EmptyDataError, ValueError) as e:
         raise DataError(f"{name} is not a readable CSV file ({_one_line(e)}). Check that quotes are balanced "
                         "and that every row has as many fields as the header.") from None
     df = _pick_columns(df, name)
@@ -115,7 +120,7 @@ def _clean_rows(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
     empty = (df["text"].str.strip() == "") | (df["artist"] == "")
     notes = []
     if empty.any():
-        rows = ", ".join(str(i + 2) for i in list(df.index[empty])[:5])
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(empty.to_numpy())[:5])  # +2: header, 1-based
         notes.append(f"{name}: dropped {int(empty.sum())} row(s) with empty lyrics or artist (CSV lines {rows}"
                      f"{' ...' if empty.sum() > 5 else ''}).")
     df = df[~empty].reset_index(drop=True)

@@ -138,3 +138,10 @@ def test_real_assignment_files_load(real_data):
     assert c.labels == ["ABBA", "Bee Gees", "Bob Dylan"]
     assert len(c.train) + len(c.val) == 391 and len(c.test) == 43
     assert c.test["artist"].value_counts().max() == 19
+
+
+def test_a_row_longer_than_the_header_is_an_error_not_lost_data(tmp_path):
+    p = tmp_path / "long_row.csv"
+    p.write_text("artist,text\nA,words,extra\nB,more words\n")
+    with pytest.raises(DataError, match="long_row.csv is not a readable CSV"):
+        read_songs(p)
