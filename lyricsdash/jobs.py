@@ -9,9 +9,9 @@ here knows about a UI.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,6 +20,8 @@ from .config import TrainConfig
 from .data import Corpus
 from .engine import RECORD_FIELDS, Callback, TrainResult, train
 from .runs import RunRecorder
+
+log = logging.getLogger(__name__)
 
 
 class JobBusy(RuntimeError):
@@ -78,7 +80,7 @@ class TrainingJob(Callback):
         self.run_id = self.recorder.run_id
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.info, self.status, self.error = MetricsBuffer(cap), {}, "starting", None
-        self.best_step = self.best_val = self.traceback = None
+        self.best_step = self.best_val = None
         self.result: TrainResult | None = None
         self.started = time.monotonic()
         self.thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
@@ -88,9 +90,9 @@ class TrainingJob(Callback):
         try:
             self.result = train(self.corpus, self.cfg, [self.recorder, self], self.stop_event)
         except Exception as e:  # noqa: BLE001 - reported to the UI, recorded in summary.json
+            log.exception("training %s failed", self.run_id)  # the traceback goes to the server console
             with self.lock:
                 self.status, self.error = "failed", str(e) or type(e).__name__
-                self.traceback = traceback.format_exc()
 
     def on_start(self, info: dict) -> None:
         with self.lock:
