@@ -66,11 +66,15 @@ def engine_tokens_per_s(token_lists, labels, vocab, cfg: TrainConfig, steps, see
     return tokens / (time.perf_counter() - t0)
 
 
-def throughput(corpus, steps, rounds) -> list[list]:
+def train_set(corpus, min_freq: int):
+    """The training songs as (token lists, class ids, vocabulary)."""
     token_lists = [tokenize(t) for t in corpus.train["text"]]
     ids = {a: i for i, a in enumerate(corpus.labels)}
-    labels = [ids[a] for a in corpus.train["artist"]]
-    vocab = Vocab.build(token_lists, 1)
+    return token_lists, [ids[a] for a in corpus.train["artist"]], Vocab.build(token_lists, min_freq)
+
+
+def throughput(corpus, steps, rounds) -> list[list]:
+    token_lists, labels, vocab = train_set(corpus, 1)
     variants = {
         "reference loop (pad to longest, unsorted, last step), batch 64": None,
         "engine, reference sizes, whole songs bucketed+packed, batch 64":
@@ -138,10 +142,7 @@ def matmul_fraction(corpus) -> list[list]:
     baseline = flops / (t_in + t * t_rec)
     big = torch.randn(1024, 1024)
     peak = 2 * 1024**3 / _time_mm(big, big, 20)
-    token_lists = [tokenize(x) for x in corpus.train["text"]]
-    ids = {a: i for i, a in enumerate(corpus.labels)}
-    vocab = Vocab.build(token_lists, cfg.min_freq)
-    tps = engine_tokens_per_s(token_lists, [ids[a] for a in corpus.train["artist"]], vocab, cfg, 40, 0)
+    tps = engine_tokens_per_s(*train_set(corpus, cfg.min_freq), cfg, 40, 0)
     dirs = 2 if cfg.bidirectional else 1
     achieved = tps * 3 * dirs * 2 * 4 * h * (e + h)  # forward + backward (about 3x forward) of the gate matmuls
     return [["torch.mm at the LSTM's shapes (input projection + per-step recurrence)",

@@ -22,6 +22,7 @@ from .engine import RECORD_FIELDS, Callback, TrainResult, train
 from .runs import RunRecorder
 
 log = logging.getLogger(__name__)
+DONE = ("finished", "stopped", "failed")
 
 
 class JobBusy(RuntimeError):
@@ -60,7 +61,6 @@ class Snapshot:
     run_id: str
     status: str  # starting, running, finished, stopped, failed
     metrics: pd.DataFrame
-    info: dict
     total_steps: int
     steps: int
     elapsed_s: float
@@ -70,7 +70,7 @@ class Snapshot:
 
     @property
     def done(self) -> bool:
-        return self.status in ("finished", "stopped", "failed")
+        return self.status in DONE
 
 
 class TrainingJob(Callback):
@@ -79,16 +79,15 @@ class TrainingJob(Callback):
         self.recorder = RunRecorder(runs_dir, data=data)
         self.run_id = self.recorder.run_id
         self.stop_event, self.lock = threading.Event(), threading.Lock()
-        self.buffer, self.info, self.status, self.error = MetricsBuffer(cap), {}, "starting", None
+        self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
         self.best_step = self.best_val = None
-        self.result: TrainResult | None = None
         self.started = time.monotonic()
         self.thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
 
     # ---- the training thread
     def _run(self) -> None:
         try:
-            self.result = train(self.corpus, self.cfg, [self.recorder, self], self.stop_event)
+            train(self.corpus, self.cfg, [self.recorder, self], self.stop_event)
         except Exception as e:  # noqa: BLE001 - reported to the UI, recorded in summary.json
             log.exception("training %s failed", self.run_id)  # the traceback goes to the server console
             with self.lock:
@@ -96,8 +95,7 @@ class TrainingJob(Callback):
 
     def on_start(self, info: dict) -> None:
         with self.lock:
-            self.info = {k: v for k, v in info.items() if k != "vocab"}
-            self.status = "running"
+            self.total_steps, self.status = info["total_steps"], "running"
 
     def on_step(self, record: dict) -> None:
         with self.lock:
@@ -116,12 +114,17 @@ class TrainingJob(Callback):
     def stop(self) -> None:
         self.stop_event.set()
 
+    @property
+    def done(self) -> bool:
+        with self.lock:
+            return self.status in DONE
+
+
     def snapshot(self) -> Snapshot:
         with self.lock:
             latest = self.buffer.latest or {}
-            return Snapshot(self.run_id, self.status, self.buffer.frame(), dict(self.info),
-                            self.info.get("total_steps", 0), latest.get("step", 0), latest.get("elapsed_s", 0.0),
-                            self.best_step, self.best_val, self.error)
+            return Snapshot(self.run_id, self.status, self.buffer.frame(), self.total_steps, latest.get("step", 0),
+                            latest.get("elapsed_s", 0.0), self.best_step, self.best_val, self.error)
 
 
 class JobRegistry:

@@ -11,6 +11,7 @@ ever read as valid. No pickle anywhere: loading a run executes no code.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import math
@@ -97,14 +98,9 @@ def _clean(obj):
 
 
 def save_weights(path: Path, spec: dict, state: dict, step: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".model.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save({"format": FORMAT, "model_spec": spec, "step": step, "state_dict": state}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, "model_spec": spec, "step": step, "state_dict": state}, buf)
+    atomic_write(path, buf.getvalue())
 
 
 class RunRecorder(Callback):

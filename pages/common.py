@@ -12,7 +12,7 @@ import streamlit as st
 
 from lyricsdash.config import TrainConfig, field_names, field_spec
 from lyricsdash.data import DataError, assignment_files, make_corpus
-from lyricsdash.demo import DEMO_LABEL, demo_split
+from lyricsdash.demo import DEMO_LABEL, demo_corpus
 from lyricsdash.jobs import JobRegistry
 from lyricsdash.predictor import Predictor
 from lyricsdash.runs import runs_root
@@ -124,8 +124,7 @@ def load_corpus(key: tuple, val_fraction: float, seed: int):
         train = _named(key[2], key[1])
         test = _named(key[4], key[3]) if key[4] is not None else None
         return make_corpus(train, test, val_fraction=val_fraction, seed=seed, name=key[1])
-    train, test = demo_split()
-    return make_corpus(train, test, val_fraction=val_fraction, seed=seed, name=DEMO_LABEL)
+    return demo_corpus(val_fraction, seed)
 
 
 class _named(bytes):

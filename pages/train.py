@@ -120,13 +120,13 @@ def draw_charts(job) -> None:
                                           max_points=points), width="stretch", key="acc_chart")
 
 
-live = not job.snapshot().done and not paused
+live = not job.done and not paused
 st.fragment(run_every=STATUS_EVERY_S if live else None)(draw_status)(job)
 st.fragment(run_every=CHARTS_EVERY_S if live else None)(draw_charts)(job)
 
 # ------------------------------------------------------------------ result
 run_dir = runs_dir() / job.run_id
-if job.snapshot().done and (run_dir / "summary.json").exists():
+if job.done and (run_dir / "summary.json").exists():
     summary = read_summary(run_dir)
     st.subheader("Report")
     st.code(report_text(summary), language=None)
