@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 COLORS = {"train": "#1f77b4", "test": "#d62728", "val": "#2ca02c"}
+BASELINE_COLORS = {"majority": "#7f7f7f", "tfidf_words": "#9467bd", "tfidf_chars": "#ff7f0e"}
 MAX_POINTS = 2000  # points drawn per curve at most
 
 
@@ -55,22 +54,41 @@ def _axis_title(x: str) -> str:
     return {"step": "global batch step", "elapsed_s": "wall time (s)"}[x]
 
 
+def _per(x: str) -> str:
+    return {"step": "per global step", "elapsed_s": "over wall time"}[x]
+
+
 def loss_figure(df, *, x="step", smoothing=0.0, log_y=False, best_step=None, max_points=MAX_POINTS) -> go.Figure:
     fig = go.Figure()
     _curves(fig, downsample(df, max_points), x, "loss", smoothing)
-    fig.update_layout(title="Error (cross-entropy) per global step", xaxis_title=_axis_title(x),
-                      yaxis_title="cross-entropy", yaxis_type="log" if log_y else "linear", **_LAYOUT)
+    fig.update_layout(title=f"Error (cross-entropy) {_per(x)}", xaxis_title=_axis_title(x),
+                      yaxis_title="cross-entropy", **_LAYOUT)
+    if log_y:  # plain decimal ticks (0.1, 0.2, 0.5, 1, 2) instead of plotly's 2, 5 minor labels
+        fig.update_yaxes(type="log", dtick="D1", tickformat=".2~g", minor={"showgrid": False})
     _mark_best(fig, df, x, best_step)
     return fig
 
 
-def accuracy_figure(df, *, x="step", smoothing=0.0, best_step=None, max_points=MAX_POINTS) -> go.Figure:
+def accuracy_figure(df, *, x="step", smoothing=0.0, best_step=None, max_points=MAX_POINTS,
+                    baselines: dict | None = None) -> go.Figure:
     fig = go.Figure()
     _curves(fig, downsample(df, max_points), x, "acc", smoothing)
-    fig.update_layout(title="Accuracy per global step", xaxis_title=_axis_title(x), yaxis_title="accuracy",
+    fig.update_layout(title=f"Accuracy {_per(x)}", xaxis_title=_axis_title(x), yaxis_title="accuracy",
                       yaxis_range=[0, 1.02], **_LAYOUT)
     _mark_best(fig, df, x, best_step)
+    add_baselines(fig, baselines)
     return fig
+
+
+def add_baselines(fig: go.Figure, baselines: dict | None, **where) -> None:
+    """Each baseline's test accuracy as a labelled dashed horizontal line."""
+    for name, b in (baselines or {}).items():
+        acc = b.get("test_acc")
+        if acc is None or acc != acc:
+            continue
+        fig.add_hline(y=acc, line_dash="dash", line_width=1.5, line_color=BASELINE_COLORS.get(name, "#555"),
+                      annotation_text=f"{b.get('label', name)} (test) {100 * acc:.1f} %",
+                      annotation_position="bottom right", annotation_font_size=11, **where)
 
 
 _LAYOUT = {"height": 380, "margin": {"l": 50, "r": 20, "t": 50, "b": 40}, "legend": {"orientation": "h", "y": -0.2}}
@@ -121,14 +139,19 @@ def length_histogram(lengths: np.ndarray, max_len: int) -> go.Figure:
     return fig
 
 
-def report_html(summary: dict, metrics: pd.DataFrame, report_text: str) -> str:
-    """A self-contained HTML page: the report text and the per-step curves."""
+def report_figure(summary: dict, metrics: pd.DataFrame) -> go.Figure:
+    """Error and accuracy against the global step, one above the other, for the HTML report."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("Error (cross-entropy)", "Accuracy"))
+                        subplot_titles=("Error (cross-entropy) per global step", "Accuracy per global step"))
     _curves(fig, downsample(metrics), "step", "loss", 0.0, row=1)
     _curves(fig, downsample(metrics), "step", "acc", 0.0, row=2)
     fig.update_xaxes(title_text="global batch step", row=2, col=1)
-    fig.update_layout(height=800, title=f"lyricsdash run {summary.get('run_id', '')}")
-    body = fig.to_html(full_html=False, include_plotlyjs=True)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lyricsdash report</title></head><body>"
-            f"<pre>{html.escape(report_text)}</pre>{body}</body></html>")
+    fig.update_yaxes(title_text="cross-entropy", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], row=2, col=1)
+    best = summary.get("best_step")
+    if best:
+        fig.add_vline(x=best, line_dash="dot", line_color=COLORS["val"], annotation_text="best validation")
+    add_baselines(fig, summary.get("baselines"), row=2, col=1)
+    fig.update_layout(height=820, title=f"lyricsdash run {summary.get('run_id', '')}",
+                      legend={"orientation": "h", "y": -0.08})
+    return fig

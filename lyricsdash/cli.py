@@ -12,9 +12,11 @@ from pathlib import Path
 from .config import ConfigError, TrainConfig, parse_overrides
 from .data import DataError, assignment_files, make_corpus
 from .demo import demo_corpus
-from .engine import Callback, TrainingError, train
+from .engine import TrainingError, train
 from .predictor import PredictError, Predictor
-from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, report_text, resolve_run
+from .records import Callback, evaluated
+from .report import report_text
+from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, resolve_run
 
 USER_ERRORS = (DataError, ConfigError, RunError, PredictError, TrainingError, OSError)
 
@@ -89,12 +91,12 @@ class _Progress(Callback):
         if not self.quiet:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=info["total_steps"], unit="step", file=sys.stderr, dynamic_ncols=True)
+            self.bar = tqdm(total=info.total_steps, unit="step", file=sys.stderr, dynamic_ncols=True)
 
     def on_step(self, rec):
         if self.bar:
             self.bar.update(1)
-            if rec["test_acc"] == rec["test_acc"]:  # not NaN
+            if evaluated(rec):
                 self.bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val=f"{rec['val_acc']:.3f}",
                                      test=f"{rec['test_acc']:.3f}")
 
@@ -124,8 +126,10 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps({"run_dir": str(recorder.dir), "run_id": recorder.run_id, "status": result.status,
                           "params": result.params, "train_seconds": round(result.train_seconds, 3),
-                          "test_accuracy": summary.get("test_accuracy"),
-                          "best_val_accuracy": summary.get("best_val_accuracy"), "best_step": result.best.step,
+                          "test_accuracy": summary.get("test_accuracy"), "keep": summary.get("keep"),
+                          "kept_step": summary.get("kept_step"),
+                          "best_val_accuracy": summary.get("best_val_accuracy"), "best_step": summary.get("best_step"),
+                          "baselines": {k: v.get("test_acc") for k, v in (summary.get("baselines") or {}).items()},
                           "steps": result.steps, "tokens_per_second": summary.get("tokens_per_second")}))
     return 0
 
@@ -177,12 +181,12 @@ def cmd_predict(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .charts import report_html
+    from .report import report_html
 
     run_dir = resolve_run(args.run)
     summary = read_summary(run_dir)
     out = Path(args.out)
-    out.write_text(report_html(summary, read_metrics(run_dir), report_text(summary)), encoding="utf-8")
+    out.write_text(report_html(summary, read_metrics(run_dir)), encoding="utf-8")
     print(f"wrote {out}")
     return 0
 

@@ -1,24 +1,24 @@
 """Background training jobs for a long-lived process (the dashboard server).
 
-A ``JobRegistry`` holds at most one running ``TrainingJob``. The job trains
-in its own thread through the engine, writes its run folder through
-``RunRecorder`` and keeps the metrics in a bounded in-memory buffer that any
-reader (a UI refreshing once a second) can snapshot under a lock. Nothing
-here knows about a UI.
+A ``JobRegistry`` holds at most one running ``TrainingJob``. The job trains in its own thread through the
+engine, writes its run folder through ``RunRecorder`` and keeps the metrics in a bounded in-memory buffer
+that any reader (a UI refreshing once a second) can snapshot. The training thread holds the lock only to
+append a record; readers copy a list of references under it and build frames outside it. Nothing here
+knows about a UI.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 
 import pandas as pd
 
 from .config import TrainConfig
 from .data import Corpus
-from .engine import RECORD_FIELDS, Callback, TrainResult, train
+from .engine import train
+from .records import RECORD_FIELDS, Callback, MetricsBuffer, evaluated
 from .runs import RunRecorder
 
 log = logging.getLogger(__name__)
@@ -27,31 +27,6 @@ DONE = ("finished", "stopped", "failed")
 
 class JobBusy(RuntimeError):
     """A training is already running on this server."""
-
-
-class MetricsBuffer:
-    """Per-step records with bounded memory.
-
-    Every record is kept until ``cap`` are held; then every other one is
-    dropped and from then on only every ``stride``-th step is kept (the
-    stride doubles each time). Evaluation records and the latest one are
-    always available; the full history is in the run's metrics.csv.
-    """
-
-    def __init__(self, cap: int = 20_000):
-        self.cap, self.stride, self.rows, self.latest = cap, 1, [], None
-
-    def append(self, record: dict) -> None:
-        self.latest = record
-        if record["step"] % self.stride == 0:
-            self.rows.append(record)
-        if len(self.rows) >= self.cap:
-            self.rows = self.rows[1::2]
-            self.stride *= 2
-
-    def frame(self) -> pd.DataFrame:
-        rows = self.rows if not self.rows or self.rows[-1] is self.latest else [*self.rows, self.latest]
-        return pd.DataFrame(rows, columns=list(RECORD_FIELDS))
 
 
 @dataclass
@@ -64,9 +39,10 @@ class Snapshot:
     total_steps: int
     steps: int
     elapsed_s: float
-    best_step: int | None
-    best_val_acc: float | None
+    best_step: int | None  # the best validation accuracy so far, updated at every evaluation
+    best_val_accuracy: float | None
     error: str | None
+    baselines: dict
 
     @property
     def done(self) -> bool:
@@ -80,8 +56,8 @@ class TrainingJob(Callback):
         self.run_id = self.recorder.run_id
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
-        self.best_step = self.best_val = None
-        self.started = time.monotonic()
+        self.best_step = self.best_val_accuracy = None
+        self.baselines: dict = {}
         self.thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
 
     # ---- the training thread
@@ -93,21 +69,18 @@ class TrainingJob(Callback):
             with self.lock:
                 self.status, self.error = "failed", str(e) or type(e).__name__
 
-    def on_start(self, info: dict) -> None:
+    def on_start(self, info) -> None:
         with self.lock:
-            self.total_steps, self.status = info["total_steps"], "running"
+            self.total_steps, self.status, self.baselines = info.total_steps, "running", info.baselines
 
     def on_step(self, record: dict) -> None:
         with self.lock:
             self.buffer.append(record)
+            if evaluated(record) and record["val_acc"] > (self.best_val_accuracy or -1.0):
+                self.best_step, self.best_val_accuracy = record["step"], record["val_acc"]
 
-    def on_epoch_end(self, epoch, best) -> None:
+    def on_end(self, result) -> None:
         with self.lock:
-            self.best_step, self.best_val = best.step, best.val_acc
-
-    def on_end(self, result: TrainResult) -> None:
-        with self.lock:
-            self.best_step, self.best_val = result.best.step, result.best.val_acc
             self.status = result.status
 
     # ---- readers
@@ -116,15 +89,14 @@ class TrainingJob(Callback):
 
     @property
     def done(self) -> bool:
-        with self.lock:
-            return self.status in DONE
-
+        return self.status in DONE
 
     def snapshot(self) -> Snapshot:
-        with self.lock:
-            latest = self.buffer.latest or {}
-            return Snapshot(self.run_id, self.status, self.buffer.frame(), self.total_steps, latest.get("step", 0),
-                            latest.get("elapsed_s", 0.0), self.best_step, self.best_val, self.error)
+        with self.lock:  # copy references only; the frame is built outside the lock
+            rows, status, best = self.buffer.records(), self.status, (self.best_step, self.best_val_accuracy)
+        latest = rows[-1] if rows else {}
+        return Snapshot(self.run_id, status, pd.DataFrame(rows, columns=list(RECORD_FIELDS)), self.total_steps,
+                        latest.get("step", 0), latest.get("elapsed_s", 0.0), *best, self.error, self.baselines)
 
 
 class JobRegistry:

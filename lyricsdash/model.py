@@ -4,7 +4,7 @@ No pad ever reaches the answer. Each LSTM layer reads only real positions:
 
 * a batch without padding (the usual case with windows) runs as a plain tensor;
 * on CUDA, a padded batch is packed (``pack_padded_sequence`` with the true lengths; cuDNN is fast at it);
-* on CPU, where the PackedSequence path is about 20x slower than the fused kernel, a padded batch runs
+* on CPU, where the PackedSequence path is about 15x slower than the fused kernel, a padded batch runs
   twice through the fused kernel: right-aligned for the forward direction (pads come after every real
   word, so they cannot reach it) and left-aligned for the backward direction (pads come after it too).
   This computes exactly what packing computes (tests/test_model.py checks it against packing).
@@ -30,12 +30,18 @@ class ModelSpec:
 
     vocab_size: int
     num_classes: int
-    embed_dim: int = 64
-    hidden_size: int = 64
-    num_layers: int = 1
-    bidirectional: bool = True
-    dropout: float = 0.5
-    pooling: str = "mean"
+    embed_dim: int
+    hidden_size: int
+    num_layers: int
+    bidirectional: bool
+    dropout: float
+    pooling: str
+
+    @classmethod
+    def from_config(cls, cfg, vocab_size: int, num_classes: int) -> ModelSpec:
+        """The model part of a ``TrainConfig`` (its defaults are the only defaults)."""
+        return cls(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
+                   cfg.dropout, cfg.pooling)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from .batches import encode
-from .engine import EvalSet
+from .evaluate import EvalSet
 from .runs import load_model
 from .text import UNK_ID, tokenize
 

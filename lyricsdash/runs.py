@@ -28,8 +28,8 @@ import pandas as pd
 import torch
 
 from .config import ConfigError, TrainConfig
-from .engine import RECORD_FIELDS, Best, Callback, TrainResult
 from .model import LyricsLSTM, ModelSpec
+from .records import RECORD_FIELDS, Callback, evaluated
 from .text import Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
@@ -97,6 +97,9 @@ def _clean(obj):
     return obj
 
 
+BASELINE_FILE = "baseline.pt"
+
+
 def save_weights(path: Path, spec: dict, state: dict, step: int) -> None:
     buf = io.BytesIO()
     torch.save({"format": FORMAT, "model_spec": spec, "step": step, "state_dict": state}, buf)
@@ -111,16 +114,21 @@ class RunRecorder(Callback):
         self.dir = run_path(runs_root(root), self.run_id)
         self.data, self.summary, self._csv, self._saved_step = data, {}, None, None
 
-    def on_start(self, info: dict) -> None:
+    def on_start(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
-        self.spec = info["model_spec"]
-        write_json(self.dir / "config.json", info["config"])
-        atomic_write(self.dir / "vocab.json", info["vocab"].to_json())
-        write_json(self.dir / "labels.json", info["labels"])
+        self.spec = info.model_spec
+        write_json(self.dir / "config.json", info.config)
+        atomic_write(self.dir / "vocab.json", info.vocab.to_json())
+        write_json(self.dir / "labels.json", info.labels)
+        if info.baseline_model is not None:
+            buf = io.BytesIO()
+            torch.save(info.baseline_model.to_blob(), buf)
+            atomic_write(self.dir / BASELINE_FILE, buf.getvalue())
         self.summary = {"run_id": self.run_id, "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
-                        "started_at": _now(), "data": self.data, "corpus": info["corpus"],
-                        "params": info["params"], "architecture": info["architecture"], "device": info["device"],
-                        "total_steps": info["total_steps"], "steps": 0, "checkpoint": False}
+                        "started_at": _now(), "data": self.data, "corpus": info.corpus,
+                        "params": info.params, "architecture": info.architecture, "device": info.device,
+                        "keep": info.config.get("keep", "best_val"), "total_steps": info.total_steps, "steps": 0,
+                        "checkpoint": False, "baselines": info.baselines}
         write_json(self.dir / "summary.json", self.summary)
         self._file = open(self.dir / "metrics.csv", "w", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
@@ -131,21 +139,25 @@ class RunRecorder(Callback):
         self._csv.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
         self._file.flush()
         self.summary["steps"] = record["step"]
+        if evaluated(record) and record["val_acc"] > (self.summary.get("best_val_accuracy") or -1.0):
+            self.summary.update(best_val_accuracy=record["val_acc"], best_step=record["step"])
 
-    def on_epoch_end(self, epoch: int, best: Best) -> None:
-        self._save_best(best)
+    def on_epoch_end(self, epoch: int, checkpoint) -> None:
+        self._save(checkpoint)
         write_json(self.dir / "summary.json", self.summary)
 
-    def _save_best(self, best: Best) -> None:
-        if best.state is None or best.step == self._saved_step:
+    def _save(self, kept) -> None:
+        if kept.state is None or kept.step == self._saved_step:
             return
-        save_weights(self.dir / "model.pt", self.spec, best.state, best.step)
-        self._saved_step = best.step
-        self.summary.update(checkpoint=True, best_step=best.step, best_val_accuracy=best.val_acc,
-                            best_val_loss=best.val_loss, test_accuracy=best.test_acc, test_loss=best.test_loss)
+        save_weights(self.dir / "model.pt", self.spec, kept.state, kept.step)
+        self._saved_step = kept.step
+        self.summary.update(checkpoint=True, kept_step=kept.step, kept_val_accuracy=kept.val_acc,
+                            test_accuracy=kept.test_acc, test_loss=kept.test_loss)
 
-    def on_end(self, result: TrainResult) -> None:
-        self._save_best(result.best)
+    def on_end(self, result) -> None:
+        self._save(result.kept)
+        if result.best.step:
+            self.summary.update(best_val_accuracy=result.best.val_acc, best_step=result.best.step)
         self.summary.update(status=result.status, finished_at=_now(), train_seconds=result.train_seconds,
                             steps=result.steps, tokens=result.tokens, confusion_matrix=result.confusion,
                             tokens_per_second=result.tokens / max(result.train_seconds, 1e-9))
@@ -258,6 +270,8 @@ def _load_weights(run_dir: Path, vocab_size: int, num_classes: int) -> LyricsLST
         raise RunError(f"{run_dir.name} has no checkpoint (model.pt) yet: it stopped before its first evaluation.")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
+        if blob.get("format") != FORMAT:
+            raise ValueError(f"checkpoint format {blob.get('format')!r}, this version reads format {FORMAT}")
         spec = ModelSpec(**blob["model_spec"])
         if (spec.vocab_size, spec.num_classes) != (vocab_size, num_classes):
             raise ValueError(f"model is for {spec.vocab_size} words and {spec.num_classes} artists, the folder "
@@ -282,27 +296,3 @@ def delete_run(root: str | os.PathLike | None, run_id: str) -> None:
     if status == "running":
         raise RunError(f"Run {run_id} is still training; stop it before deleting it.")
     shutil.rmtree(d)
-
-
-
-def report_text(summary: dict) -> str:
-    """The assignment's report: architecture, parameters, training time, test accuracy."""
-    def pct(v):
-        return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f} %"
-
-    lines = [f"Run: {summary.get('run_id', '?')} ({summary.get('status', '?')})",
-             f"Architecture: {summary.get('architecture', '?')}",
-             f"Parameters: {summary.get('params', 0):,}"]
-    if summary.get("train_seconds") is not None:
-        lines.append(f"Training time: {summary['train_seconds']:.1f} s wall-clock, {summary.get('steps', 0)} global "
-                     f"steps, {summary.get('tokens_per_second', 0):,.0f} training tokens/s")
-    if summary.get("checkpoint"):
-        lines += [f"Best validation accuracy: {pct(summary.get('best_val_accuracy'))} at step "
-                  f"{summary.get('best_step')}",
-                  f"Test accuracy of that checkpoint: {pct(summary.get('test_accuracy'))} "
-                  f"(cross-entropy {summary.get('test_loss') or float('nan'):.4f})"]
-    else:
-        lines.append("No checkpoint was saved.")
-    if summary.get("error"):
-        lines.append(f"Error: {summary['error']}")
-    return "\n".join(lines)

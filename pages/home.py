@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lyricsdash.runs import list_runs, report_text
+from lyricsdash.report import report_text
+from lyricsdash.runs import list_runs
 from pages.common import current_corpus, describe_source, page_setup, registry, runs_dir
 
 st.title("🎤 lyricsdash")

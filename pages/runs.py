@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from lyricsdash import charts
-from lyricsdash.runs import RunError, delete_run, list_runs, read_metrics, report_text
+from lyricsdash.report import report_text
+from lyricsdash.runs import RunError, delete_run, list_runs, read_metrics
 from pages.common import page_setup, registry, runs_dir
 
 st.title("Runs")

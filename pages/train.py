@@ -5,7 +5,8 @@ import streamlit as st
 from lyricsdash import charts
 from lyricsdash.config import ConfigError
 from lyricsdash.jobs import JobBusy
-from lyricsdash.runs import read_metrics, read_summary, report_text
+from lyricsdash.report import report_text
+from lyricsdash.runs import read_metrics, read_summary
 from pages.common import (
     cached_preview,
     config_from_state,
@@ -98,7 +99,7 @@ def draw_status(job) -> None:
     st.progress(min(1.0, done_frac), text=f"{snap.status}: step {snap.steps:,} / {snap.total_steps:,} · "
                 f"{rate:.1f} steps/s · elapsed {snap.elapsed_s:.0f} s · ETA {eta:.0f} s")
     m1, m2, m3 = st.columns(3)
-    m1.metric("Best validation accuracy", pct(snap.best_val_acc),
+    m1.metric("Best validation accuracy", pct(snap.best_val_accuracy),
               help=f"at step {snap.best_step}" if snap.best_step else None)
     last = snap.metrics.dropna(subset=["test_acc"]).tail(1)
     m2.metric("Latest test accuracy", pct(last["test_acc"].iloc[0]) if len(last) else "n/a")

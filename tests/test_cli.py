@@ -29,7 +29,7 @@ def test_train_prints_the_report_and_ends_with_json(demo_run):
     for key in ("run_dir", "params", "train_seconds", "test_accuracy", "best_val_accuracy", "steps"):
         assert key in out
     assert "Architecture: Embedding(" in stdout and f"Parameters: {out['params']:,}" in stdout
-    assert "Training time:" in stdout and "Test accuracy of that checkpoint" in stdout
+    assert "Training time:" in stdout and "Test accuracy of the kept weights" in stdout
     assert out["test_accuracy"] > 0.5
 
 

@@ -24,8 +24,8 @@ def test_short_training_on_the_demo_corpus_beats_chance(corpus, tiny_cfg):
     c = Collect()
     result = train(corpus, tiny_cfg, [c])
     assert result.status == "finished"
-    assert result.best.test_acc > 0.6  # chance is 1/3
-    assert len(c.records) == result.steps == c.info["total_steps"]
+    assert result.kept.test_acc > 0.6  # chance is 1/3
+    assert len(c.records) == result.steps == c.info.total_steps
     assert c.ended is result
 
 
@@ -33,11 +33,12 @@ def test_every_global_step_reports_a_plain_record(corpus, tiny_cfg):
     c = Collect()
     train(corpus, tiny_cfg.replace(eval_every=3, epochs=2), [c])
     steps = [r["step"] for r in c.records]
+    epoch_ends = {r["step"] for r, nxt in zip(c.records, c.records[1:], strict=False) if nxt["epoch"] != r["epoch"]}
     assert steps == list(range(1, len(steps) + 1))
     for r in c.records:
         assert tuple(r) == RECORD_FIELDS
         assert all(isinstance(v, (int, float)) for v in r.values())
-        evaluated = r["step"] % 3 == 0 or r["step"] == steps[-1]
+        evaluated = r["step"] % 3 == 0 or r["step"] == steps[-1] or r["step"] in epoch_ends
         assert math.isnan(r["test_acc"]) != evaluated
     assert c.records[-1]["tokens"] > c.records[0]["tokens"] > 0
     assert [r["elapsed_s"] for r in c.records] == sorted(r["elapsed_s"] for r in c.records)
@@ -46,7 +47,7 @@ def test_every_global_step_reports_a_plain_record(corpus, tiny_cfg):
 @pytest.mark.parametrize("select_by", ["val_loss", "val_acc"])
 def test_the_checkpoint_is_chosen_on_validation_never_on_test(corpus, tiny_cfg, select_by):
     c = Collect()
-    result = train(corpus, tiny_cfg.replace(select_by=select_by), [c])
+    result = train(corpus, tiny_cfg.replace(keep="best_val", select_by=select_by), [c])
     evals = [r for r in c.records if not math.isnan(r["val_acc"])]
     chosen = next(r for r in evals if r["step"] == result.best.step)
     if select_by == "val_loss":
@@ -55,7 +56,7 @@ def test_the_checkpoint_is_chosen_on_validation_never_on_test(corpus, tiny_cfg, 
         assert chosen["val_acc"] == max(r["val_acc"] for r in evals)
         best_loss_among_ties = min(r["val_loss"] for r in evals if r["val_acc"] == chosen["val_acc"])
         assert chosen["val_loss"] == best_loss_among_ties
-    assert result.best.test_acc == chosen["test_acc"]
+    assert result.kept.step == result.best.step and result.kept.test_acc == chosen["test_acc"]
     assert sum(map(sum, result.confusion)) == len(corpus.test)
     assert sum(result.confusion[i][i] for i in range(3)) / len(corpus.test) == pytest.approx(chosen["test_acc"])
 

@@ -3,8 +3,8 @@ import threading
 import pytest
 
 from lyricsdash.charts import MAX_POINTS, accuracy_figure, downsample
-from lyricsdash.engine import RECORD_FIELDS
-from lyricsdash.jobs import JobBusy, JobRegistry, MetricsBuffer
+from lyricsdash.jobs import JobBusy, JobRegistry
+from lyricsdash.records import RECORD_FIELDS, MetricsBuffer
 from lyricsdash.runs import read_summary
 
 

@@ -15,9 +15,9 @@ from lyricsdash.runs import (
     load_model,
     read_metrics,
     read_summary,
-    report_text,
     run_path,
 )
+from lyricsdash.report import report_text
 
 
 @pytest.fixture
@@ -29,11 +29,11 @@ def finished_run(corpus, tiny_cfg, runs_dir):
 
 def test_a_run_folder_holds_plain_data(finished_run):
     d, result = finished_run
-    assert sorted(p.name for p in d.iterdir()) == ["config.json", "labels.json", "metrics.csv", "model.pt",
-                                                   "summary.json", "vocab.json"]
+    assert sorted(p.name for p in d.iterdir()) == ["baseline.pt", "config.json", "labels.json", "metrics.csv",
+                                                   "model.pt", "summary.json", "vocab.json"]
     s = read_summary(d)
     assert s["status"] == "finished" and s["params"] == result.params and s["steps"] == result.steps
-    assert s["test_accuracy"] == pytest.approx(result.best.test_acc)
+    assert s["test_accuracy"] == pytest.approx(result.kept.test_acc) and s["kept_step"] == result.kept.step
     assert s["best_step"] == result.best.step and len(s["confusion_matrix"]) == 3
     assert s["train_seconds"] > 0
     metrics = read_metrics(d)
@@ -41,6 +41,8 @@ def test_a_run_folder_holds_plain_data(finished_run):
     blob = torch.load(d / "model.pt", weights_only=True)  # no pickle of code
     assert set(blob) == {"format", "model_spec", "step", "state_dict"}
     assert "Parameters" in report_text(s) and "Test accuracy" in report_text(s)
+    assert set(s["baselines"]) == {"majority", "tfidf_words", "tfidf_chars"}
+    assert "TF-IDF words + LR" in report_text(s)
 
 
 def test_round_trip_gives_the_same_predictions(finished_run):

@@ -1,0 +1,68 @@
+"""The ground floor of training reports: the per-step record, the callback protocol, a bounded history.
+
+Nothing here imports the training loop, so the run store, the jobs and the UIs can all speak "record"
+without depending on how records are made.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+RECORD_FIELDS = ("step", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc",
+                 "lr", "tokens", "elapsed_s")
+
+
+def evaluated(record: dict) -> bool:
+    """Whether this step's record holds a validation/test evaluation (other steps hold NaN there)."""
+    v = record.get("val_acc", math.nan)
+    return v is not None and not math.isnan(v)
+
+
+class Callback:
+    """Override what you need. Methods run in the training thread.
+
+    ``on_start(info)``: a ``StartInfo``; ``on_step(record)``: a dict with ``RECORD_FIELDS``;
+    ``on_epoch_end(epoch, checkpoint)``: the ``Checkpoint`` the run would keep if it ended now;
+    ``on_end(result)``: a ``TrainResult``; ``on_fail(error)``: training raised.
+    """
+
+    def on_start(self, info) -> None: ...
+    def on_step(self, record: dict) -> None: ...
+    def on_epoch_end(self, epoch: int, checkpoint) -> None: ...
+    def on_end(self, result) -> None: ...
+    def on_fail(self, error: BaseException) -> None: ...
+
+
+class MetricsBuffer:
+    """Per-step records with bounded memory (the one history kept in memory during training).
+
+    Every record is kept until ``cap`` are held; then every other one is dropped and from then on only every
+    ``stride``-th step is kept (the stride doubles each time); the latest record is always available. The
+    full history is in the run's metrics.csv.
+    """
+
+    def __init__(self, cap: int = 20_000):
+        self.cap, self.stride, self.rows, self.latest = cap, 1, [], None
+
+    def append(self, record: dict) -> None:
+        self.latest = record
+        if record["step"] % self.stride == 0:
+            self.rows.append(record)
+        if len(self.rows) >= self.cap:
+            self.rows = self.rows[1::2]
+            self.stride *= 2
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def records(self) -> list[dict]:
+        """The kept records, the latest included (a new list; the dicts are never mutated)."""
+        rows = list(self.rows)
+        if self.latest is not None and (not rows or rows[-1] is not self.latest):
+            rows.append(self.latest)
+        return rows
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.records(), columns=list(RECORD_FIELDS))

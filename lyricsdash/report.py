@@ -1,0 +1,69 @@
+"""The assignment's report of a run, as text (CLI, pages) and as one self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+from .baselines import NAMES
+
+
+def pct(v, digits: int = 2) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f} %"
+
+
+def kept_label(summary: dict) -> str:
+    """What the kept weights are, in words."""
+    if summary.get("keep") == "final":
+        return f"final weights (step {summary.get('kept_step')}, after the whole schedule)"
+    return f"best validation checkpoint (step {summary.get('kept_step', summary.get('best_step'))})"
+
+
+def baselines_line(summary: dict) -> str | None:
+    """'LSTM 64.3 % · TF-IDF words + LR 74.4 % · …' on the same test set, or None without baselines."""
+    base = summary.get("baselines") or {}
+    if not base:
+        return None
+    parts = [f"LSTM {pct(summary.get('test_accuracy'), 1)}"]
+    parts += [f"{b.get('label', NAMES.get(name, name))} {pct(b.get('test_acc'), 1)}" for name, b in base.items()]
+    return " · ".join(parts)
+
+
+def report_text(summary: dict) -> str:
+    """The assignment's report: architecture, parameters, training time, test accuracy, and the baselines."""
+    lines = [f"Run: {summary.get('run_id', '?')} ({summary.get('status', '?')})",
+             f"Architecture: {summary.get('architecture', '?')}",
+             f"Parameters: {summary.get('params', 0):,}"]
+    if summary.get("train_seconds") is not None:
+        lines.append(f"Training time: {summary['train_seconds']:.1f} s wall-clock, {summary.get('steps', 0)} global "
+                     f"steps, {summary.get('tokens_per_second', 0):,.0f} training tokens/s")
+    if summary.get("checkpoint"):
+        lines += [f"Kept weights: {kept_label(summary)}",
+                  f"Test accuracy of the kept weights: {pct(summary.get('test_accuracy'))} "
+                  f"(cross-entropy {summary.get('test_loss') or float('nan'):.4f})"]
+    else:
+        lines.append("No checkpoint was saved.")
+    if summary.get("best_val_accuracy") is not None:
+        lines.append(f"Best validation accuracy: {pct(summary.get('best_val_accuracy'))} at step "
+                     f"{summary.get('best_step')}")
+    line = baselines_line(summary)
+    if line:
+        lines.append(f"Same test songs: {line}")
+    if summary.get("error"):
+        lines.append(f"Error: {summary['error']}")
+    return "\n".join(lines)
+
+
+def report_html(summary: dict, metrics: pd.DataFrame) -> str:
+    """A self-contained HTML page: the report text, the per-step curves and the confusion matrix."""
+    from . import charts
+
+    parts = [charts.report_figure(summary, metrics).to_html(full_html=False, include_plotlyjs=True)]
+    if summary.get("confusion_matrix"):
+        parts.append(charts.confusion_figure(summary["confusion_matrix"], summary["corpus"]["labels"])
+                     .to_html(full_html=False, include_plotlyjs=False))
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lyricsdash report</title></head><body>"
+            f"<pre style='white-space:pre-wrap'>{html.escape(report_text(summary))}</pre>{''.join(parts)}"
+            "</body></html>")
