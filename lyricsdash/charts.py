@@ -103,14 +103,27 @@ def _mark_best(fig, df, x, best_step):
                       annotation_text="best validation", annotation_position="top left")
 
 
-def compare_figure(runs: dict[str, pd.DataFrame], column: str = "test_acc", x: str = "step") -> go.Figure:
-    """One curve per run for ``column``."""
+METRIC_TITLES = {"test_acc": "test accuracy", "val_acc": "validation accuracy", "train_acc": "train accuracy (batch)",
+                 "test_loss": "test error (cross-entropy)", "val_loss": "validation error (cross-entropy)",
+                 "train_loss": "train error (cross-entropy, batch)", "lr": "learning rate"}
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+           "#7f7f7f"]  # qualitative (D3): neighbouring runs never share a hue
+
+
+def compare_figure(runs: dict[str, pd.DataFrame], column: str = "test_acc", x: str = "step",
+                   smoothing: float = 0.0) -> go.Figure:
+    """One curve per run for ``column``, each in its own hue; smoothed like the Train page's curves."""
     fig = go.Figure()
-    for name, df in runs.items():
+    for i, (name, df) in enumerate(runs.items()):
         part = downsample(df[[x, column]].dropna())
-        fig.add_trace(go.Scatter(x=part[x].to_numpy(float), y=part[column].to_numpy(float), mode="lines",
-                                   name=name))
-    fig.update_layout(title=f"{column} by run", xaxis_title=_axis_title(x), yaxis_title=column, **_LAYOUT)
+        xs, ys, color = part[x].to_numpy(float), part[column].to_numpy(float), PALETTE[i % len(PALETTE)]
+        if smoothing > 0:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": color, "width": 1}, opacity=0.25,
+                                     showlegend=False, hoverinfo="skip"))
+            ys = smooth(ys, smoothing)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line={"color": color, "width": 2}))
+    title = METRIC_TITLES.get(column, column)
+    fig.update_layout(title=f"{title} {_per(x)}", xaxis_title=_axis_title(x), yaxis_title=title, **_LAYOUT)
     return fig
 
 
@@ -128,6 +141,15 @@ def probabilities_figure(probs: dict[str, float]) -> go.Figure:
                            textposition="auto"))
     fig.update_layout(title="Probability per artist", xaxis_range=[0, 1], xaxis_tickformat=".0%",
                       height=120 + 40 * len(names), margin=_LAYOUT["margin"])
+    return fig
+
+
+def songs_per_artist_figure(counts: pd.DataFrame) -> go.Figure:
+    """Stacked bars: songs per artist in each split (columns of ``counts``)."""
+    fig = go.Figure([go.Bar(x=counts.index.to_list(), y=counts[split].to_numpy(), name=split)
+                     for split in counts.columns])
+    fig.update_layout(title="Songs per artist", barmode="stack", xaxis_title="artist", yaxis_title="songs",
+                      legend_title_text="split", height=360, margin=_LAYOUT["margin"])
     return fig
 
 

@@ -10,13 +10,13 @@ import threading
 from pathlib import Path
 
 from .config import ConfigError, TrainConfig, parse_overrides
-from .data import DataError, assignment_files, make_corpus
-from .demo import demo_corpus
+from .data import DataError
 from .engine import TrainingError, train
 from .predictor import PredictError, Predictor
 from .records import Callback, evaluated
 from .report import report_text
-from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, resolve_run
+from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, resolve_run, runs_root
+from .sources import DataSource
 
 USER_ERRORS = (DataError, ConfigError, RunError, PredictError, TrainingError, OSError)
 
@@ -66,21 +66,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------- train
-def load_corpus(args, cfg: TrainConfig):
-    artists = [a.strip() for a in args.artists.split(",")] if args.artists else None
+def data_source(args) -> DataSource:
+    """--demo, --train/--test, else the assignment files, else the demo corpus (with a note)."""
     if args.demo:
-        return demo_corpus(cfg.val_fraction, cfg.seed), "demo"
-    train_path, test_path = args.train, args.test
-    if train_path is None:
-        found = assignment_files()
-        if found is None:
-            print("note: no data given and none configured; training on the synthetic demo corpus.",
-                  file=sys.stderr)
-            return demo_corpus(cfg.val_fraction, cfg.seed), "demo"
-        train_path, test_path = found
-    corpus = make_corpus(train_path, test_path, val_fraction=cfg.val_fraction, seed=cfg.seed, artists=artists,
-                         top_k=args.top_k)
-    return corpus, f"{train_path} | {test_path or 'split from train'}"
+        return DataSource("demo")
+    if args.train is not None:
+        return DataSource("files", args.train, args.test)
+    found = DataSource.assignment()
+    if found is None:
+        print("note: no data given and none configured; training on the synthetic demo corpus.", file=sys.stderr)
+        return DataSource("demo")
+    return DataSource("files", found.train, found.test)
+
+
+def load_corpus(args, cfg: TrainConfig):
+    source = data_source(args)
+    artists = [a.strip() for a in args.artists.split(",")] if args.artists else None
+    return source.load(cfg.val_fraction, cfg.seed, artists, args.top_k), source.describe()
 
 
 class _Progress(Callback):
@@ -174,8 +176,12 @@ def cmd_predict(args) -> int:
         return 0
     for artist, p in pred.probabilities.items():
         print(f"{p:7.2%}  {artist}")
-    print(f"{pred.words} words read, {pred.unknown_words} unknown to the model"
-          + (" (no known words: the guess is the model's prior)" if pred.no_known_words else "")
+    if pred.second_opinion:
+        s = pred.second_opinion
+        print(f"second opinion ({s['method']}): {s['artist']} {s['probability']:.2%}")
+    print(f"{pred.words} words read, {pred.unknown_words} unknown to the model ({pred.unknown_distinct} different)"
+          + (" (no known words: the answer is the model's output for the unknown-word token alone)"
+             if pred.no_known_words else "")
           + ("; text truncated to the words the model reads" if pred.truncated else ""))
     return 0
 
@@ -195,6 +201,8 @@ def cmd_runs(args) -> int:
     runs, warnings = list_runs(args.runs_dir)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if not runs:
+        print(f"No runs in {runs_root(args.runs_dir)}/ yet. Train one: python -m lyricsdash train")
     for s in runs:
         acc = s.get("test_accuracy")
         print(f"{s['run_id']}  {s.get('status', '?'):11}  params={s.get('params', 0):>9,}  "

@@ -33,6 +33,8 @@ class TrainConfig:
     nb_init: float = _f(1.0, "Start the first C embedding dimensions (C = artists) as each word's class-centred "
                         "naive-Bayes log-probability per artist from the training songs, times this scale "
                         "(0 = off: random embeddings). Needs embed_dim >= C.", lo=0.0, hi=10.0)
+    nb_channel: bool = _f(False, "Also feed the naive-Bayes table as a frozen channel beside the trainable "
+                          "embedding (C extra LSTM inputs that training cannot wash out).")
     dropout: float = _f(0.5, "Dropout on embeddings, between LSTM layers and before the classifier.", lo=0.0, hi=0.9)
     pooling: str = _f("mean", "How the LSTM outputs become one song vector: hidden state at the last real "
                       "token, mean or max over real tokens (pads never count).",
@@ -55,6 +57,7 @@ class TrainConfig:
     schedule: str = _f("cosine", "Learning-rate schedule over all steps.", choices=("constant", "cosine"))
     batch_size: int = _f(32, "Training sequences per batch (one global step).", lo=1, hi=1024)
     epochs: int = _f(8, "Passes over the training songs.", lo=1, hi=500)
+    label_smoothing: float = _f(0.0, "Label smoothing of the training loss (0 = off).", lo=0.0, hi=0.5)
     grad_clip: float = _f(1.0, "Clip the gradient norm to this (0 = off).", lo=0.0, hi=100.0)
     patience: int = _f(0, "Stop after this many epochs without a better validation score (0 = never).", lo=0, hi=100)
     # --- evaluation and splits ---------------------------------------------

@@ -104,8 +104,12 @@ def pick_device(name: str) -> torch.device:
 def build_model(data: Prepared, cfg: TrainConfig) -> LyricsLSTM:
     """A fresh model for ``data``, its embeddings NB-initialised from the training songs when cfg.nb_init > 0."""
     model = LyricsLSTM(ModelSpec.from_config(cfg, len(data.vocab), len(data.labels)))
-    if cfg.nb_init > 0:
-        init_embedding(model.embedding, nb_log_ratios(data.train, len(data.vocab), len(data.labels)), cfg.nb_init)
+    if cfg.nb_init > 0 or cfg.nb_channel:
+        table = nb_log_ratios(data.train, len(data.vocab), len(data.labels))  # (V, C)
+        if cfg.nb_init > 0:
+            init_embedding(model.embedding, table, cfg.nb_init)
+        if cfg.nb_channel:
+            model.nb_table.copy_(table)
     return model
 
 
@@ -133,7 +137,7 @@ def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: tor
         drop = (torch.rand(tokens.shape, device=tokens.device) < cfg.word_dropout) & (tokens != PAD_ID)
         tokens = tokens.masked_fill(drop, UNK_ID)
     logits = model(tokens, lengths)  # (B, C)
-    loss = F.cross_entropy(logits, y)
+    loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
     if not torch.isfinite(loss):
         raise TrainingError(f"The training loss became {loss.item()}. Lower the learning rate (lr) or set "
                             "grad_clip.")

@@ -36,12 +36,13 @@ class ModelSpec:
     bidirectional: bool
     dropout: float
     pooling: str
+    nb_channel: int = 0  # width of a frozen NB channel beside the embedding (0 = none); older runs lack it
 
     @classmethod
     def from_config(cls, cfg, vocab_size: int, num_classes: int) -> ModelSpec:
         """The model part of a ``TrainConfig`` (its defaults are the only defaults)."""
         return cls(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
-                   cfg.dropout, cfg.pooling)
+                   cfg.dropout, cfg.pooling, num_classes if cfg.nb_channel else 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,7 +56,9 @@ class LyricsLSTM(nn.Module):
         self.spec = spec
         self.dirs = 2 if spec.bidirectional else 1
         self.embedding = nn.Embedding(spec.vocab_size, spec.embed_dim, padding_idx=PAD_ID)
-        sizes = [spec.embed_dim] + [spec.hidden_size * self.dirs] * (spec.num_layers - 1)
+        # a frozen (V, nb_channel) table read beside the embedding; saved in the state_dict, never trained
+        self.register_buffer("nb_table", torch.zeros(spec.vocab_size, spec.nb_channel) if spec.nb_channel else None)
+        sizes = [spec.embed_dim + spec.nb_channel] + [spec.hidden_size * self.dirs] * (spec.num_layers - 1)
         self.layers = nn.ModuleList(nn.LSTM(n, spec.hidden_size, batch_first=True,
                                             bidirectional=spec.bidirectional) for n in sizes)
         self.dropout = nn.Dropout(spec.dropout)
@@ -65,7 +68,10 @@ class LyricsLSTM(nn.Module):
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1 -> logits (B, C)."""
         lengths = lengths.to(tokens.device)
-        x = self.dropout(self.embedding(tokens))  # (B, T, E)
+        x = self.embedding(tokens)  # (B, T, E)
+        if self.nb_table is not None:
+            x = torch.cat([x, self.nb_table[tokens]], dim=-1)  # (B, T, E + C)
+        x = self.dropout(x)
         for i, layer in enumerate(self.layers):
             if i > 0:
                 x = self.dropout(x)  # between stacked layers

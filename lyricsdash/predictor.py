@@ -1,4 +1,4 @@
-"""Classify lyrics with a saved run."""
+"""Classify lyrics with a saved run (and, beside it, the run's best baseline as a second opinion)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .batches import encode
 from .evaluate import EvalSet
-from .runs import load_model
+from .runs import load_baseline, load_model
 from .text import UNK_ID, tokenize
 
 MAX_CHARS = 1_000_000  # longer pastes are cut here before tokenizing
@@ -21,9 +21,11 @@ class PredictError(ValueError):
 class Prediction:
     probabilities: dict[str, float]  # artist -> probability, most likely first
     words: int  # words read (after truncation)
-    unknown_words: int  # words the model never saw in training
-    unknown_examples: list[str]
+    unknown_words: int  # words read that the model never saw in training (each occurrence counts)
+    unknown_distinct: int  # how many different such words
+    unknown_examples: list[str]  # up to 20 of them, alphabetical
     truncated: bool  # the text was longer than the model reads (max_len words)
+    second_opinion: dict | None = None  # {"method", "artist", "probability"} of the run's best baseline
 
     @property
     def artist(self) -> str:
@@ -35,38 +37,52 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return {"artist": self.artist, "probabilities": self.probabilities, "words": self.words,
-                "unknown_words": self.unknown_words, "unknown_examples": self.unknown_examples,
-                "no_known_words": self.no_known_words, "truncated": self.truncated}
+                "unknown_words": self.unknown_words, "unknown_distinct": self.unknown_distinct,
+                "unknown_examples": self.unknown_examples, "no_known_words": self.no_known_words,
+                "truncated": self.truncated, "second_opinion": self.second_opinion}
 
 
 class Predictor:
-    def __init__(self, model, vocab, labels, cfg):
+    def __init__(self, model, vocab, labels, cfg, baseline=None):
         self.model, self.vocab, self.labels, self.cfg = model.eval(), vocab, labels, cfg
+        self.baseline = baseline
 
     @classmethod
     def from_run(cls, run_dir: str | os.PathLike) -> Predictor:
-        return cls(*load_model(run_dir))
+        return cls(*load_model(run_dir), baseline=load_baseline(run_dir))
 
     def predict(self, text: str) -> Prediction:
         return self.predict_many([text])[0]
 
     def predict_many(self, texts: list[str]) -> list[Prediction]:
-        token_lists = [tokenize(self._check(t)) for t in texts]
+        texts = [self._check(t) for t in texts]
+        token_lists = [tokenize(t) for t in texts]
         samples = encode(token_lists, None, self.vocab, self.cfg)
         logp = EvalSet(samples, _device(self.model)).song_log_probs(self.model)
-        return [self._prediction(t, row) for t, row in zip(token_lists, logp.exp().tolist(), strict=True)]
+        seconds = self._second_opinions(texts)
+        return [self._prediction(t, row, second) for t, row, second in
+                zip(token_lists, logp.exp().tolist(), seconds, strict=True)]
+
+    def _second_opinions(self, texts: list[str]) -> list[dict | None]:
+        if self.baseline is None:
+            return [None] * len(texts)
+        probs = self.baseline.predict_proba(texts)  # (N, C)
+        best = probs.argmax(1)
+        return [{"method": self.baseline.label, "artist": self.baseline.classes[j], "probability": float(p[j])}
+                for p, j in zip(probs, best, strict=True)]
 
     def _check(self, text) -> str:
         if not isinstance(text, str) or not text.strip():
             raise PredictError("There is no text to classify: paste the lyrics of a song.")
         return text[:MAX_CHARS]
 
-    def _prediction(self, tokens: list[str], probs: list[float]) -> Prediction:
+    def _prediction(self, tokens: list[str], probs: list[float], second: dict | None) -> Prediction:
         read = tokens[: self.cfg.max_len]
         unknown = [w for w in read if self.vocab.stoi.get(w, UNK_ID) == UNK_ID]
         ranked = sorted(zip(self.labels, probs, strict=True), key=lambda kv: -kv[1])
-        return Prediction(dict(ranked), len(read), len(unknown), sorted(set(unknown))[:20],
-                          len(tokens) > self.cfg.max_len)
+        distinct = sorted(set(unknown))
+        return Prediction(dict(ranked), len(read), len(unknown), len(distinct), distinct[:20],
+                          len(tokens) > self.cfg.max_len, second)
 
 
 def _device(model):

@@ -43,6 +43,9 @@ def report_text(summary: dict) -> str:
         lines += [f"Kept weights: {kept_label(summary)}",
                   f"Test accuracy of the kept weights: {pct(summary.get('test_accuracy'))} "
                   f"(cross-entropy {summary.get('test_loss') or float('nan'):.4f})"]
+    elif summary.get("status") in ("running", "starting"):
+        lines.append(f"Training now: step {summary.get('steps') or 0:,} of {summary.get('total_steps') or 0:,}; the "
+                     "first checkpoint is saved at the end of the first epoch.")
     else:
         lines.append("No checkpoint was saved.")
     if summary.get("best_val_accuracy") is not None:

@@ -62,9 +62,44 @@ def run_path(root: str | os.PathLike, run_id: str) -> Path:
 def resolve_run(ref: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
     """A run given as a folder path (CLI) or as an id inside the runs folder."""
     p = Path(ref)
-    if (p / "summary.json").is_file() or (p / "config.json").is_file():
+    if (p / RunFolder.SUMMARY).is_file() or (p / RunFolder.CONFIG).is_file():
         return p
     return run_path(runs_root(root), str(ref))
+
+
+class RunFolder:
+    """One run's folder: the one place that names its files, and the reads the pages need."""
+
+    CONFIG, METRICS, VOCAB, LABELS = "config.json", "metrics.csv", "vocab.json", "labels.json"
+    MODEL, SUMMARY, BASELINE = "model.pt", "summary.json", "baseline.pt"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    config_path = property(lambda self: self.path / self.CONFIG)
+    metrics_path = property(lambda self: self.path / self.METRICS)
+    vocab_path = property(lambda self: self.path / self.VOCAB)
+    labels_path = property(lambda self: self.path / self.LABELS)
+    model_path = property(lambda self: self.path / self.MODEL)
+    summary_path = property(lambda self: self.path / self.SUMMARY)
+    baseline_path = property(lambda self: self.path / self.BASELINE)
+
+    def summary(self) -> dict:
+        return read_summary(self.path)
+
+    def metrics(self) -> pd.DataFrame:
+        return read_metrics(self.path)
+
+    def checkpoint_time(self) -> float | None:
+        """model.pt's modification time (a cache key: a newer checkpoint loads afresh), None without one."""
+        try:
+            return self.model_path.stat().st_mtime
+        except OSError:
+            return None
 
 
 # --------------------------------------------------------------------- writes
@@ -97,9 +132,6 @@ def _clean(obj):
     return obj
 
 
-BASELINE_FILE = "baseline.pt"
-
-
 def save_weights(path: Path, spec: dict, state: dict, step: int) -> None:
     buf = io.BytesIO()
     torch.save({"format": FORMAT, "model_spec": spec, "step": step, "state_dict": state}, buf)
@@ -112,25 +144,26 @@ class RunRecorder(Callback):
     def __init__(self, root: str | os.PathLike | None = None, run_id: str | None = None, data: str = ""):
         self.run_id = run_id or new_run_id()
         self.dir = run_path(runs_root(root), self.run_id)
+        self.folder = RunFolder(self.dir)
         self.data, self.summary, self._csv, self._saved_step = data, {}, None, None
 
     def on_start(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
         self.spec = info.model_spec
-        write_json(self.dir / "config.json", info.config)
-        atomic_write(self.dir / "vocab.json", info.vocab.to_json())
-        write_json(self.dir / "labels.json", info.labels)
+        write_json(self.folder.config_path, info.config)
+        atomic_write(self.folder.vocab_path, info.vocab.to_json())
+        write_json(self.folder.labels_path, info.labels)
         if info.baseline_model is not None:
             buf = io.BytesIO()
             torch.save(info.baseline_model.to_blob(), buf)
-            atomic_write(self.dir / BASELINE_FILE, buf.getvalue())
+            atomic_write(self.folder.baseline_path, buf.getvalue())
         self.summary = {"run_id": self.run_id, "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
                         "started_at": _now(), "data": self.data, "corpus": info.corpus,
                         "params": info.params, "architecture": info.architecture, "device": info.device,
                         "keep": info.config.get("keep", "best_val"), "total_steps": info.total_steps, "steps": 0,
                         "checkpoint": False, "baselines": info.baselines}
-        write_json(self.dir / "summary.json", self.summary)
-        self._file = open(self.dir / "metrics.csv", "w", newline="", encoding="utf-8")
+        write_json(self.folder.summary_path, self.summary)
+        self._file = open(self.folder.metrics_path, "w", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
         self._csv.writeheader()
         self._file.flush()
@@ -144,12 +177,12 @@ class RunRecorder(Callback):
 
     def on_epoch_end(self, epoch: int, checkpoint) -> None:
         self._save(checkpoint)
-        write_json(self.dir / "summary.json", self.summary)
+        write_json(self.folder.summary_path, self.summary)
 
     def _save(self, kept) -> None:
         if kept.state is None or kept.step == self._saved_step:
             return
-        save_weights(self.dir / "model.pt", self.spec, kept.state, kept.step)
+        save_weights(self.folder.model_path, self.spec, kept.state, kept.step)
         self._saved_step = kept.step
         self.summary.update(checkpoint=True, kept_step=kept.step, kept_val_accuracy=kept.val_acc,
                             test_accuracy=kept.test_acc, test_loss=kept.test_loss)
@@ -171,7 +204,7 @@ class RunRecorder(Callback):
         self._close()
 
     def _close(self) -> None:
-        write_json(self.dir / "summary.json", self.summary)
+        write_json(self.folder.summary_path, self.summary)
         if self._csv is not None:
             self._file.close()
             self._csv = None
@@ -203,7 +236,7 @@ def _pid_alive(pid) -> bool:
 
 def read_summary(run_dir: Path) -> dict:
     """summary.json; a 'running' run whose process is gone reads as 'interrupted'."""
-    s = _read_json(run_dir / "summary.json")
+    s = _read_json(run_dir / RunFolder.SUMMARY)
     if not isinstance(s, dict):
         raise RunError(f"{run_dir.name}: summary.json is not an object.")
     if s.get("status") == "running" and s.get("host") == socket.gethostname() and not _pid_alive(s.get("pid")):
@@ -216,7 +249,7 @@ def read_summary(run_dir: Path) -> dict:
 
 def read_metrics(run_dir: Path) -> pd.DataFrame:
     """metrics.csv as numbers; a torn last line (killed mid-write) is dropped."""
-    path = run_dir / "metrics.csv"
+    path = run_dir / RunFolder.METRICS
     if not path.is_file() or path.stat().st_size == 0:
         return pd.DataFrame(columns=list(RECORD_FIELDS), dtype=float)
     df = pd.read_csv(path, on_bad_lines="skip", engine="python")
@@ -234,7 +267,7 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[s
             continue
         try:
             s = read_summary(d)
-            s["config"] = _read_json(d / "config.json")
+            s["config"] = _read_json(d / RunFolder.CONFIG)
             runs.append(s)
         except RunError as e:
             warnings.append(f"Skipped {d.name}: {e}")
@@ -244,7 +277,7 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[s
 
 def load_config(run_dir: Path) -> TrainConfig:
     try:
-        return TrainConfig.from_dict(_read_json(run_dir / "config.json"))
+        return TrainConfig.from_dict(_read_json(run_dir / RunFolder.CONFIG))
     except (ConfigError, TypeError) as e:
         raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None
 
@@ -254,10 +287,10 @@ def load_model(run_dir: str | os.PathLike) -> tuple[LyricsLSTM, Vocab, list[str]
     run_dir = Path(run_dir)
     cfg = load_config(run_dir)
     try:
-        vocab = Vocab.from_json((run_dir / "vocab.json").read_text(encoding="utf-8"))
+        vocab = Vocab.from_json((run_dir / RunFolder.VOCAB).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise RunError(f"{run_dir.name}: vocab.json cannot be read ({e}).") from None
-    labels = _read_json(run_dir / "labels.json")
+    labels = _read_json(run_dir / RunFolder.LABELS)
     if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
         raise RunError(f"{run_dir.name}: labels.json must be a list of artist names.")
     model = _load_weights(run_dir, len(vocab), len(labels))
@@ -265,7 +298,7 @@ def load_model(run_dir: str | os.PathLike) -> tuple[LyricsLSTM, Vocab, list[str]
 
 
 def _load_weights(run_dir: Path, vocab_size: int, num_classes: int) -> LyricsLSTM:
-    path = run_dir / "model.pt"
+    path = run_dir / RunFolder.MODEL
     if not path.is_file():
         raise RunError(f"{run_dir.name} has no checkpoint (model.pt) yet: it stopped before its first evaluation.")
     try:
@@ -296,3 +329,24 @@ def delete_run(root: str | os.PathLike | None, run_id: str) -> None:
     if status == "running":
         raise RunError(f"Run {run_id} is still training; stop it before deleting it.")
     shutil.rmtree(d)
+
+
+def differing_settings(configs: dict[str, dict]) -> dict[str, dict]:
+    """{setting: {run id: value}} for the settings whose values differ between the given runs' configs."""
+    keys = sorted({k for c in configs.values() for k in c})
+    return {k: {rid: c.get(k) for rid, c in configs.items()} for k in keys
+            if len({repr(c.get(k)) for c in configs.values()}) > 1}
+
+
+def load_baseline(run_dir: str | os.PathLike):
+    """The run's best baseline (TF-IDF + LR as plain tensors), or None when it has none or it is unreadable."""
+    from .baselines import BaselineModel
+
+    path = RunFolder(run_dir).baseline_path
+    if not path.is_file():
+        return None
+    try:
+        return BaselineModel.from_blob(torch.load(path, map_location="cpu", weights_only=True))
+    except Exception as e:  # noqa: BLE001 - a second opinion is optional; the LSTM's answer still stands
+        log.warning("unreadable baseline in %s: %s", run_dir, e)
+        return None

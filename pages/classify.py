@@ -1,10 +1,10 @@
-"""Classify: paste lyrics, see which artist they sound like."""
+"""Classify: paste lyrics, see which artist they sound like, and what the run's best baseline says."""
 
 import streamlit as st
 
 from lyricsdash import charts
 from lyricsdash.predictor import MAX_CHARS, PredictError
-from lyricsdash.runs import RunError, list_runs
+from lyricsdash.runs import RunError, RunFolder, list_runs
 from pages.common import page_setup, pct, predictor, runs_dir
 
 st.title("Classify lyrics")
@@ -24,7 +24,6 @@ choice = st.selectbox(
     "Model (run)", list(by_id), key="ui_classify_run",
     format_func=lambda rid: f"{rid} · {by_id[rid].get('status')} · test {pct(by_id[rid].get('test_accuracy'))} · "
                             f"{by_id[rid].get('data', '')}")
-run = by_id[choice]
 text = st.text_area("Lyrics", height=220, key="ui_lyrics", placeholder="Paste the lyrics of a song here…")
 if not st.button("Classify", type="primary", key="classify"):
     st.stop()
@@ -34,18 +33,29 @@ if not text.strip():
 if len(text) > MAX_CHARS:
     st.info(f"That paste holds {len(text):,} characters; only the first {MAX_CHARS:,} are read.")
 
-path = runs_dir() / run["run_id"]
+folder = RunFolder(runs_dir() / choice)
 try:
-    pred = predictor(str(path), (path / "model.pt").stat().st_mtime).predict(text)
+    pred = predictor(str(folder.path), folder.checkpoint_time()).predict(text)
 except (RunError, PredictError, OSError) as e:
     st.error(str(e))
     st.stop()
 
 st.subheader(f"Sounds most like **{pred.artist}** ({pct(pred.probabilities[pred.artist])})")
+second = pred.second_opinion
+if second:
+    agree = "agrees" if second["artist"] == pred.artist else "disagrees"
+    base = by_id[choice].get("baselines", {})
+    scores = " · ".join(f"{b['label']} {pct(b.get('test_acc'))}" for b in base.values())
+    st.markdown(f"Second opinion, **{second['method']}**: {second['artist']} ({pct(second['probability'])}), "
+                f"{agree} with the LSTM.")
+    st.caption(f"Test accuracy on the same songs: LSTM {pct(by_id[choice].get('test_accuracy'))} · {scores}.")
 st.plotly_chart(charts.probabilities_figure(pred.probabilities), width="stretch", key="probs")
-st.caption(f"{pred.words:,} words read, {pred.unknown_words:,} the model never saw in training"
-           + (f": {', '.join(pred.unknown_examples)}" if pred.unknown_examples else "") + ".")
+unknown = (f"{pred.unknown_words:,} of them ({pred.unknown_distinct:,} different) the model never saw in training"
+           + (f": {', '.join(pred.unknown_examples)}" if pred.unknown_examples else "")
+           + (" …" if pred.unknown_distinct > len(pred.unknown_examples) else ""))
+st.caption(f"{pred.words:,} words read; {unknown}.")
 if pred.no_known_words:
-    st.warning("None of these words were in the training songs, so this guess is only the model's prior.")
+    st.warning("None of these words were in the training songs: the model read only its unknown-word token, so "
+               "this answer says nothing about the lyrics.")
 if pred.truncated:
     st.info("The text is longer than the model reads; only its first words were used (max_len in the run's config).")

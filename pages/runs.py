@@ -5,11 +5,12 @@ import streamlit as st
 
 from lyricsdash import charts
 from lyricsdash.report import report_text
-from lyricsdash.runs import RunError, delete_run, list_runs, read_metrics
-from pages.common import page_setup, registry, runs_dir
+from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs
+from pages.common import flash, page_setup, pct, registry, runs_dir
 
 st.title("Runs")
 page_setup()
+flash()  # "Deleted …" from the deletion that caused this rerun
 runs, warnings = list_runs(runs_dir())
 for w in warnings:
     st.warning(w)
@@ -17,45 +18,89 @@ if not runs:
     st.info(f"No runs yet in {runs_dir().name}/. Train one first.")
     st.stop()
 
-table = pd.DataFrame([{
-    "run": r["run_id"], "status": r.get("status"), "data": r.get("data", ""), "params": r.get("params"),
-    "seconds": r.get("train_seconds"), "steps": r.get("steps"), "best val acc": r.get("best_val_accuracy"),
-    "test acc": r.get("test_accuracy"), "pooling": r["config"].get("pooling"),
-    "length": r["config"].get("length_strategy"), "hidden": r["config"].get("hidden_size"),
-    "lr": r["config"].get("lr"), "epochs": r["config"].get("epochs")} for r in runs])
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"best val acc": st.column_config.NumberColumn(format="percent"),
-                            "test acc": st.column_config.NumberColumn(format="percent"),
-                            "seconds": st.column_config.NumberColumn(format="%.1f")})
+jobs = registry()
+for r in runs:  # a run training in this server: its live step and best validation so far
+    if jobs.is_running(r["run_id"]):
+        snap = jobs.current.snapshot()
+        r.update(steps=snap.steps, best_val_accuracy=snap.best_val_accuracy, best_step=snap.best_step)
 
+
+def baseline(r: dict, name: str):
+    return (r.get("baselines") or {}).get(name, {}).get("test_acc")
+
+
+table = pd.DataFrame([{
+    "run": r["run_id"], "status": r.get("status"), "test acc": r.get("test_accuracy"),
+    "TF-IDF words": baseline(r, "tfidf_words"), "TF-IDF chars": baseline(r, "tfidf_chars"),
+    "best val acc": r.get("best_val_accuracy"), "steps": r.get("steps"), "seconds": r.get("train_seconds"),
+    "params": r.get("params"), "hidden": r["config"].get("hidden_size"), "epochs": r["config"].get("epochs"),
+    "lr": r["config"].get("lr"), "data": r.get("data", "")} for r in runs])
+percent = st.column_config.NumberColumn(format="percent", width="small")
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"run": st.column_config.TextColumn(width="medium"), "test acc": percent,
+                            "TF-IDF words": percent, "TF-IDF chars": percent, "best val acc": percent,
+                            "seconds": st.column_config.NumberColumn(format="%.1f", width="small"),
+                            "steps": st.column_config.NumberColumn(width="small"),
+                            "data": st.column_config.TextColumn(width="medium")})
+st.caption("Test accuracy is that of the weights each run keeps; the TF-IDF columns are the baselines fitted on "
+           "the same training songs and scored on the same test songs. Empty cells: not measured (yet).")
+
+# ------------------------------------------------------------------ overlay
 ids = [r["run_id"] for r in runs]
+by_id = {r["run_id"]: r for r in runs}
 chosen = st.multiselect("Overlay curves of", ids, default=ids[:2], key="ui_compare")
 if chosen:
-    metric = st.radio("Curve", ["test_acc", "val_acc", "test_loss", "train_loss"], horizontal=True,
-                      key="ui_compare_metric")
-    frames = {rid: read_metrics(runs_dir() / rid) for rid in chosen}
-    st.plotly_chart(charts.compare_figure(frames, metric), width="stretch", key="compare")
+    c1, c2, c3 = st.columns([3, 1, 1])
+    metric = c1.radio("Curve", list(charts.METRIC_TITLES), horizontal=True, key="ui_compare_metric",
+                      format_func=charts.METRIC_TITLES.get)
+    x = c2.radio("x-axis", ["step", "elapsed_s"], horizontal=True, key="ui_compare_x",
+                 format_func={"step": "global step", "elapsed_s": "wall time"}.get)
+    smoothing = c3.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="ui_compare_smoothing")
+    diff = differing_settings({rid: by_id[rid]["config"] for rid in chosen})
+    names = {rid: ", ".join(f"{k}={v[rid]}" for k, v in diff.items() if k != "seed") or rid for rid in chosen}
+    if len(set(names.values())) < len(chosen):  # same settings: tell them apart by seed or id
+        names = {rid: f"{n} (seed {by_id[rid]['config'].get('seed')})" if "seed" in diff else f"{n} ({rid})"
+                 for rid, n in names.items()}
+    frames = {names[rid]: RunFolder(runs_dir() / rid).metrics() for rid in chosen}
+    st.plotly_chart(charts.compare_figure(frames, metric, x, smoothing), width="stretch", key="compare")
 
+# ------------------------------------------------------------------ one run
 st.subheader("One run")
 rid = st.selectbox("Run", ids, key="ui_run_detail")
-run = next(r for r in runs if r["run_id"] == rid)
-st.code(report_text(run), language=None)
+run = by_id[rid]
+st.code(report_text(run), language=None, wrap_lines=True)
 if run.get("note"):
     st.caption(run["note"])
-folder = runs_dir() / rid
+folder = RunFolder(runs_dir() / rid)
 d1, d2, d3 = st.columns(3)
-if (folder / "model.pt").exists():
-    d1.download_button("Download model.pt", (folder / "model.pt").read_bytes(), f"{rid}-model.pt", key="dl_model")
-d2.download_button("Download metrics.csv", read_metrics(folder).to_csv(index=False), f"{rid}-metrics.csv",
+if folder.model_path.exists():
+    d1.download_button(f"Download {folder.MODEL}", folder.model_path.read_bytes(), f"{rid}-{folder.MODEL}",
+                       key="dl_model")
+d2.download_button(f"Download {folder.METRICS}", folder.metrics().to_csv(index=False), f"{rid}-{folder.METRICS}",
                    "text/csv", key="dl_run_metrics")
-with d3.popover("Delete run…"):
-    st.write(f"Delete **{rid}** and all its files? This cannot be undone.")
-    if st.button("Yes, delete it", type="primary", key="confirm_delete"):
-        try:
-            if registry().is_running(rid):
-                raise RunError(f"Run {rid} is still training; stop it on the Train page first.")
-            delete_run(runs_dir(), rid)
-            st.success(f"Deleted {rid}.")
-            st.rerun()
-        except RunError as e:
-            st.error(str(e))
+
+
+def delete(run_id: str) -> None:
+    """Delete exactly the run named on the button that was pressed; a repeated press deletes nothing more."""
+    st.session_state.pop("pending_delete", None)
+    try:
+        if registry().is_running(run_id):
+            raise RunError(f"Run {run_id} is still training; stop it on the Train page first.")
+        delete_run(runs_dir(), run_id)
+        flash(f"Deleted run {run_id}.")
+    except RunError as e:
+        flash(f"Nothing deleted: {e}", "error")
+
+
+if st.session_state.get("pending_delete") == rid:
+    with d3.container(border=True):
+        st.write(f"Delete run **{rid}** and all its files? This cannot be undone.")
+        yes, no = st.columns(2)
+        yes.button(f"Yes, delete {rid}", type="primary", key="confirm_delete", on_click=delete, args=(rid,))
+        no.button("Cancel", key="cancel_delete", on_click=st.session_state.pop, args=("pending_delete", None))
+else:
+    d3.button("Delete run…", key="ask_delete", disabled=jobs.is_running(rid),
+              on_click=st.session_state.__setitem__, args=("pending_delete", rid))
+if run.get("status") == "running":
+    st.caption(f"Training now: step {run.get('steps') or 0:,}; best validation so far "
+               f"{pct(run.get('best_val_accuracy'))}.")

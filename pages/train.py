@@ -6,28 +6,21 @@ from lyricsdash import charts
 from lyricsdash.config import ConfigError
 from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
-from lyricsdash.runs import read_metrics, read_summary
-from pages.common import (
-    cached_preview,
-    config_from_state,
-    config_widget,
-    current_corpus,
-    describe_source,
-    page_setup,
-    pct,
-    registry,
-    remember,
-    runs_dir,
-)
+from lyricsdash.runs import RunFolder
+from pages.common import page_setup, pct, registry, runs_dir
+from pages.source import cached_estimate, cached_preview, current_corpus
+from pages.widgets import config_from_state, config_widget, remember, reset_config
 
-GROUPS = {
-    "Model": ["embed_dim", "hidden_size", "num_layers", "bidirectional", "dropout", "pooling"],
+ESSENTIALS = ["epochs", "hidden_size", "embed_dim", "lr", "batch_size", "seed"]
+ADVANCED = {
+    "Model": ["num_layers", "bidirectional", "dropout", "pooling", "nb_init", "nb_channel"],
     "Varied length": ["length_strategy", "max_len", "window", "stride"],
-    "Optimisation": ["lr", "batch_size", "epochs", "eval_every", "seed"],
-    "Vocabulary and more": ["min_freq", "max_vocab", "word_dropout", "optimizer", "weight_decay", "schedule",
-                            "grad_clip", "patience", "select_by", "val_fraction", "threads", "device"],
+    "Vocabulary and optimiser": ["min_freq", "max_vocab", "word_dropout", "optimizer", "weight_decay", "schedule",
+                                 "grad_clip", "label_smoothing"],
+    "Evaluation and runtime": ["eval_every", "keep", "select_by", "patience", "val_fraction", "baselines",
+                               "threads", "device"],
 }
-
+LONG_S = 300  # warn above this estimated training time
 LIVE_POINTS = 300  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
 STATUS_EVERY_S = 1.0  # progress bar and scores
 CHARTS_EVERY_S = 2.0  # the curves (each redraw remounts two Plotly charts in the browser)
@@ -36,43 +29,52 @@ st.title("Train")
 page_setup()
 jobs = registry()
 job = jobs.current
-busy = jobs.running()
+running = job.cfg if jobs.running() else None  # every tab shows a running run's own settings, disabled
 
 # ---------------------------------------------------------------- settings
-with st.expander("Hyperparameters", expanded=not busy):
-    cols = st.columns(len(GROUPS))
-    for col, (group, names) in zip(cols, GROUPS.items(), strict=True):
+for col, name in zip(st.columns(len(ESSENTIALS)), ESSENTIALS, strict=True):
+    with col:
+        config_widget(name, running)
+with st.expander("Advanced settings"):
+    for col, (group, names) in zip(st.columns(len(ADVANCED)), ADVANCED.items(), strict=True):
         with col:
             st.markdown(f"**{group}**")
             for name in names:
-                config_widget(name, disabled=busy)
+                config_widget(name, running)
 
 try:
-    cfg = config_from_state()
+    cfg = running or config_from_state()
 except ConfigError as e:
     st.error(str(e))
     st.stop()
-corpus, key = current_corpus(cfg)
-if corpus is not None:
-    info = cached_preview(key, cfg.to_dict())
-    st.markdown(f"**{info['params']:,} parameters** · {info['architecture']}  \n"
-                f"{describe_source(key)}: {len(corpus.train)} training / {len(corpus.val)} validation / "
-                f"{len(corpus.test)} test songs, {len(corpus.labels)} artists · {info['train_sequences']:,} "
-                f"training sequences · {info['steps_per_epoch']} steps per epoch, {info['total_steps']:,} in all")
-    for note in corpus.notes:
-        st.caption(f"ℹ️ {note}")
+corpus, source = current_corpus(cfg)
+if corpus is not None and running is None:
+    info = cached_preview(source, cfg.to_dict())
+    st.markdown(f"**{info['params']:,} parameters** · {source.describe()}: {len(corpus.train)} training / "
+                f"{len(corpus.val)} validation / {len(corpus.test)} test songs, {len(corpus.labels)} artists · "
+                f"{info['train_sequences']:,} training sequences · {info['steps_per_epoch']} steps per epoch, "
+                f"{info['total_steps']:,} in all")
+    st.caption(info["architecture"])
+    seconds, tps = cached_estimate(cfg.to_dict(), info, len(corpus.labels))
+    note = f"Estimated training time: about {seconds:,.0f} s (measured {tps:,.0f} training tokens/s here)"
+    (st.warning if seconds > LONG_S else st.caption)(
+        note + (". That is long: fewer epochs or smaller sizes train faster." if seconds > LONG_S else "."))
+elif running is not None:
+    st.markdown(f"Run **{job.run_id}** is training with the settings shown (disabled until it ends).")
 
-left, right = st.columns([1, 1])
-if left.button("▶ Start training", type="primary", disabled=busy or corpus is None, key="start"):
+left, mid, right = st.columns([1, 1, 4])
+if left.button("▶ Start training", type="primary", disabled=running is not None or corpus is None, key="start"):
     try:
-        job = jobs.start(corpus, cfg, runs_dir(), data=describe_source(key))
-        busy = True
-        st.toast(f"Training {job.run_id} started")
+        jobs.start(corpus, cfg, runs_dir(), data=source.describe())
+        st.rerun()  # redraw every control as the running run's, disabled
     except JobBusy as e:
         st.error(str(e))
-if busy and right.button("■ Stop", key="stop"):
-    job.stop()
-    st.toast("Stopping after the current step…")
+if running is not None:
+    if mid.button("■ Stop", key="stop"):
+        job.stop()
+        st.toast("Stopping after the current step…")
+else:
+    mid.button("Reset to defaults", key="reset", on_click=reset_config)
 
 if job is None:
     st.info("No training yet on this server. Set the hyperparameters and press Start.")
@@ -81,28 +83,36 @@ if job is None:
 # ------------------------------------------------------------------ curves
 st.subheader(f"Run {job.run_id}")
 c1, c2, c3, c4 = st.columns(4)
-smoothing = c1.slider("Smoothing", 0.0, 0.99, step=0.01, **remember("ui_smoothing", 0.0),
-                      help="Exponential moving average, as in TensorBoard; the raw curve stays faint underneath.")
-x_axis = c2.radio("x-axis", ["step", "elapsed_s"], **remember("ui_x", "step"), horizontal=True,
-                  format_func={"step": "global step", "elapsed_s": "wall time"}.get)
-log_loss = c3.toggle("Log-scale error", **remember("ui_log", False))
+view = {
+    "smoothing": c1.slider("Smoothing", 0.0, 0.99, step=0.01, **remember("ui_smoothing", 0.8),
+                           help="Exponential moving average, as in TensorBoard; the raw curve stays faint."),
+    "x": c2.radio("x-axis", ["step", "elapsed_s"], **remember("ui_x", "step"), horizontal=True,
+                  format_func={"step": "global step", "elapsed_s": "wall time"}.get),
+    "log_y": c3.toggle("Log-scale error", **remember("ui_log", False)),
+}
 paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
                    help="A refreshing chart resets zoom; pause to zoom and pan. Training goes on.")
+live = not job.done and not paused
 
 
-def draw_status(job) -> None:
+def draw_status(job, live: bool) -> None:
     """Progress, speed and scores: cheap, refreshed every second."""
     snap = job.snapshot()
     done_frac = snap.steps / snap.total_steps if snap.total_steps else 0.0
-    rate = snap.steps / snap.elapsed_s if snap.elapsed_s else 0.0
-    eta = (snap.total_steps - snap.steps) / rate if rate else float("nan")
-    st.progress(min(1.0, done_frac), text=f"{snap.status}: step {snap.steps:,} / {snap.total_steps:,} · "
-                f"{rate:.1f} steps/s · elapsed {snap.elapsed_s:.0f} s · ETA {eta:.0f} s")
+    text = f"{snap.status}: step {snap.steps:,} / {snap.total_steps:,} · elapsed {snap.elapsed_s:.0f} s"
+    if not snap.done:
+        rate = snap.steps / snap.elapsed_s if snap.elapsed_s > 0 else 0.0
+        eta = f"ETA {(snap.total_steps - snap.steps) / rate:.0f} s" if rate > 0 else "ETA —"
+        text += f" · {rate:.1f} steps/s · {eta}"
+    st.progress(min(1.0, done_frac), text=text)
     m1, m2, m3 = st.columns(3)
-    m1.metric("Best validation accuracy", pct(snap.best_val_accuracy),
+    m1.metric("Best validation accuracy so far", pct(snap.best_val_accuracy),
               help=f"at step {snap.best_step}" if snap.best_step else None)
     last = snap.metrics.dropna(subset=["test_acc"]).tail(1)
-    m2.metric("Latest test accuracy", pct(last["test_acc"].iloc[0]) if len(last) else "n/a")
+    m2.metric("Test accuracy at the latest evaluation", pct(last["test_acc"].iloc[0]) if len(last) else "n/a",
+              help="The report quotes the test accuracy of the weights the run keeps: the final weights by "
+                   "default (the same as the last evaluation), or with keep=best_val those of the step with the "
+                   "best validation score, which can differ from the latest.")
     m3.metric("Points streamed", f"{len(snap.metrics):,}")
     if snap.error:
         st.error(f"Training failed: {snap.error}")
@@ -110,32 +120,32 @@ def draw_status(job) -> None:
         st.rerun()  # the whole page: show the final report
 
 
-def draw_charts(job) -> None:
+def draw_charts(job, view: dict, live: bool) -> None:
     """The curves; redrawing a chart costs the browser far more than text, so they refresh less often."""
     snap = job.snapshot()
     points = LIVE_POINTS if live else charts.MAX_POINTS
     a, b = st.columns(2)
-    a.plotly_chart(charts.loss_figure(snap.metrics, x=x_axis, smoothing=smoothing, log_y=log_loss,
+    a.plotly_chart(charts.loss_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"], log_y=view["log_y"],
                                       best_step=snap.best_step, max_points=points), width="stretch", key="loss_chart")
-    b.plotly_chart(charts.accuracy_figure(snap.metrics, x=x_axis, smoothing=smoothing, best_step=snap.best_step,
-                                          max_points=points), width="stretch", key="acc_chart")
+    b.plotly_chart(charts.accuracy_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"],
+                                          best_step=snap.best_step, max_points=points, baselines=snap.baselines),
+                   width="stretch", key="acc_chart")
 
 
-live = not job.done and not paused
-st.fragment(run_every=STATUS_EVERY_S if live else None)(draw_status)(job)
-st.fragment(run_every=CHARTS_EVERY_S if live else None)(draw_charts)(job)
+st.fragment(run_every=STATUS_EVERY_S if live else None)(draw_status)(job, live)
+st.fragment(run_every=CHARTS_EVERY_S if live else None)(draw_charts)(job, view, live)
 
 # ------------------------------------------------------------------ result
-run_dir = runs_dir() / job.run_id
-if job.done and (run_dir / "summary.json").exists():
-    summary = read_summary(run_dir)
+folder = RunFolder(runs_dir() / job.run_id)
+if job.done and folder.summary_path.exists():
+    summary = folder.summary()
     st.subheader("Report")
-    st.code(report_text(summary), language=None)
+    st.code(report_text(summary), language=None, wrap_lines=True)
     if summary.get("confusion_matrix"):
         st.plotly_chart(charts.confusion_figure(summary["confusion_matrix"], summary["corpus"]["labels"]),
                         width="stretch", key="confusion")
     if summary.get("checkpoint"):
         st.page_link("pages/classify.py", label="Classify lyrics with this model", icon="🔎")
-if (run_dir / "metrics.csv").exists():
-    st.download_button("Download metrics.csv", read_metrics(run_dir).to_csv(index=False), f"{job.run_id}.csv",
+if folder.metrics_path.exists():
+    st.download_button("Download metrics.csv", folder.metrics().to_csv(index=False), f"{job.run_id}.csv",
                        "text/csv", key="dl_metrics")

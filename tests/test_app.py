@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lyricsdash.data import DATA_ENV
 from lyricsdash.engine import train
+from lyricsdash.jobs import JobBusy
 from lyricsdash.runs import RunRecorder
 
 PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/classify.py", "pages/runs.py"]
@@ -69,12 +70,12 @@ def test_every_page_renders_with_the_real_data(app, real_data, monkeypatch):
 
 def test_config_widgets_come_from_train_config(app):
     at = app().switch_page("pages/train.py").run()
-    at.slider(key="cfg_hidden_size").set_value(32).run()
+    at.select_slider(key="cfg_hidden_size").set_value(32).run()
     at.selectbox(key="cfg_pooling").set_value("mean").run()
-    text = " ".join(m.value for m in at.markdown)
+    text = " ".join(m.value for m in [*at.markdown, *at.caption])
     assert "BiLSTM(32)" in text and "mean-pool" in text and "parameters" in text
     at.switch_page("pages/home.py").run().switch_page("pages/train.py").run()
-    assert at.slider(key="cfg_hidden_size").value == 32  # kept across pages
+    assert at.select_slider(key="cfg_hidden_size").value == 32  # kept across pages
 
 
 def test_classify_flow(app, finished_run):
@@ -85,19 +86,21 @@ def test_classify_flow(app, finished_run):
     at.button(key="classify").click().run()
     assert not at.exception
     assert "Dust Road Prophets" in at.subheader[0].value
-    assert "zzqx" in at.caption[0].value and "1 the model never saw" in at.caption[0].value
+    caption = next(c.value for c in at.caption if "words read" in c.value)
+    assert "zzqx" in caption and "1 of them (1 different) the model never saw" in caption
+    assert "Second opinion, **TF-IDF" in " ".join(m.value for m in at.markdown)
 
 
 def test_training_runs_in_the_background_and_a_second_start_is_refused(app):
     at = app().switch_page("pages/train.py").run()
-    at.slider(key="cfg_epochs").set_value(40).run()
+    at.select_slider(key="cfg_epochs").set_value(40).run()
     at.button(key="start").click().run()
     assert not at.exception and not at.error
     from pages.common import registry
 
     job = registry().current
     assert job is not None and job.thread.is_alive()
-    with pytest.raises(Exception, match="already training"):
+    with pytest.raises(JobBusy, match="already training"):
         registry().start(job.corpus, job.cfg)
     at2 = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()  # a second tab
     at2.switch_page("pages/train.py").run()
@@ -128,8 +131,11 @@ def test_good_upload_is_used(app, tmp_path):
 
 def test_deleting_a_run_asks_and_removes_it(app, finished_run, runs_dir):
     at = app().switch_page("pages/runs.py").run()
+    at.button(key="ask_delete").click().run()
+    assert at.button(key="confirm_delete").label == f"Yes, delete {finished_run}"
     at.button(key="confirm_delete").click().run()
     assert not at.exception
+    assert at.success[0].value == f"Deleted run {finished_run}."
     deadline = time.time() + 5
     while (runs_dir / finished_run).exists() and time.time() < deadline:
         time.sleep(0.05)

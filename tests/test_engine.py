@@ -102,3 +102,45 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(corpus, tiny_cfg, monkey
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(TrainingError, match="no CUDA GPU"):
         train(corpus, tiny_cfg.replace(device="cuda"))
+
+
+def test_keep_final_keeps_the_last_steps_weights_and_scores(corpus, tiny_cfg):
+    c = Collect()
+    result = train(corpus, tiny_cfg.replace(keep="final", eval_every=5), [c])
+    last = c.records[-1]
+    assert result.kept.step == result.steps == last["step"] and result.kept.test_acc == last["test_acc"]
+    assert sum(result.confusion[i][i] for i in range(3)) / len(corpus.test) == pytest.approx(last["test_acc"])
+
+
+def test_a_stopped_run_keeps_and_scores_the_step_it_stopped_at(corpus, tiny_cfg):
+    stop = threading.Event()
+
+    class StopAfter4(Collect):
+        def on_step(self, record):
+            super().on_step(record)
+            if record["step"] == 4:
+                stop.set()
+
+    result = train(corpus, tiny_cfg.replace(epochs=50, eval_every=1000), [StopAfter4()], stop)
+    assert result.status == "stopped" and result.steps == 4
+    assert result.kept.step == 4 and not math.isnan(result.kept.test_acc) and result.kept.state is not None
+
+
+def test_the_automatic_cadence_evaluates_every_step_when_cheap_and_sparsely_when_not():
+    from lyricsdash.engine import EvalClock
+
+    cheap = EvalClock(0, total_steps=1000)
+    cheap.spend(0.01)  # 1000 steps x 0.01 s = 10 s: every step
+    assert all(cheap.due(s, False, s * 0.1) for s in range(2, 1000))
+    dear = EvalClock(0, total_steps=1000)
+    dear.spend(1.0)  # 1000 s in all: only while evaluation stays under 20 % of the wall-clock
+    due, spent = [], 1.0
+    for s in range(2, 1000):
+        elapsed = s * 0.5 + spent
+        if dear.due(s, False, elapsed):
+            dear.spend(1.0)
+            spent += 1.0
+            due.append(s)
+    assert 0 < len(due) < 200 and spent / (999 * 0.5 + spent) <= 0.2 + 1e-9
+    assert dear.due(1000, False, 1e9) and dear.due(17, True, 0.0)  # the last step and epoch ends always
+    assert EvalClock(3, 10).due(6, False, 0.0) and not EvalClock(3, 10).due(7, False, 0.0)

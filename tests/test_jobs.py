@@ -1,10 +1,7 @@
 import threading
 
-import pytest
-
-from lyricsdash.charts import MAX_POINTS, accuracy_figure, downsample
-from lyricsdash.jobs import JobBusy, JobRegistry
-from lyricsdash.records import RECORD_FIELDS, MetricsBuffer
+from lyricsdash.jobs import JobBusy, JobRegistry, TrainingJob
+from lyricsdash.records import RECORD_FIELDS
 from lyricsdash.runs import read_summary
 
 
@@ -52,21 +49,22 @@ def test_a_failing_job_reports_its_error(corpus, tiny_cfg, runs_dir, monkeypatch
     assert job.snapshot().status == "failed" and "no CUDA GPU" in job.snapshot().error
 
 
-def test_metrics_of_a_hundred_thousand_steps_stay_bounded():
-    buf = MetricsBuffer(cap=5000)
-    for step in range(1, 100_001):
-        buf.append({k: 0.5 for k in RECORD_FIELDS} | {"step": step})
-    frame = buf.frame()
-    assert len(frame) < 5000 and frame["step"].iloc[-1] == 100_000
-    assert frame["step"].is_monotonic_increasing
-    assert len(downsample(frame)) <= MAX_POINTS + 1
-    fig = accuracy_figure(frame)
-    assert all(len(trace.x) <= MAX_POINTS + 1 for trace in fig.data)
+def test_best_validation_moves_at_every_evaluation_not_only_at_epoch_ends(corpus, tiny_cfg, runs_dir):
+    job = TrainingJob(corpus, tiny_cfg, runs_dir)
+    nan = float("nan")
+    for step, val in [(1, 0.4), (2, nan), (3, 0.6), (4, 0.5)]:  # all inside epoch 1
+        job.on_step(dict.fromkeys(RECORD_FIELDS, nan) | {"step": step, "epoch": 1, "val_acc": val})
+        snap = job.snapshot()
+        assert snap.best_val_accuracy == {1: 0.4, 2: 0.4, 3: 0.6, 4: 0.6}[step]
+        assert snap.best_step == {1: 1, 2: 1, 3: 3, 4: 3}[step]
 
 
-@pytest.mark.parametrize("n", [0, 1, 3])
-def test_small_buffers_keep_everything(n):
-    buf = MetricsBuffer()
-    for step in range(1, n + 1):
-        buf.append({k: 0.0 for k in RECORD_FIELDS} | {"step": step})
-    assert len(buf.frame()) == n
+def test_reading_a_snapshot_never_holds_the_lock_while_it_builds_frames(corpus, tiny_cfg, runs_dir, monkeypatch):
+    import lyricsdash.jobs as jobs
+
+    job = TrainingJob(corpus, tiny_cfg, runs_dir)
+    job.on_step(dict.fromkeys(RECORD_FIELDS, 0.5) | {"step": 1})
+    held = []
+    real = jobs.pd.DataFrame
+    monkeypatch.setattr(jobs.pd, "DataFrame", lambda *a, **k: held.append(job.lock.locked()) or real(*a, **k))
+    assert len(job.snapshot().metrics) == 1 and held == [False]

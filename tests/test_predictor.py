@@ -45,3 +45,16 @@ def test_text_without_known_words_is_flagged(run):
 def test_a_megabyte_of_text_is_handled_and_marked_truncated(run):
     p = Predictor.from_run(run[0]).predict("desert highway boots " * 80_000)  # ~1.7 MB
     assert p.truncated and p.words == 1000 and p.artist == "Demo · Dust Road Prophets"
+
+
+def test_the_second_opinion_is_the_runs_best_baseline_loaded_as_plain_data(run):
+    d, corpus = run
+    p = Predictor.from_run(d).predict("dance floor groove mirror ball glitter disco")
+    assert p.second_opinion["artist"] == "Demo · Velvet Disco Club"
+    assert p.second_opinion["method"].startswith("TF-IDF") and 0.0 < p.second_opinion["probability"] <= 1.0
+    assert p.to_dict()["second_opinion"] == p.second_opinion
+
+
+def test_repeated_unknown_words_are_counted_and_listed_once(run):
+    p = Predictor.from_run(run[0]).predict("qwzx qwzx qwzx sea")
+    assert (p.unknown_words, p.unknown_distinct, p.unknown_examples) == (3, 1, ["qwzx"])

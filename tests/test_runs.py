@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lyricsdash.engine import train
+from lyricsdash.report import report_text
 from lyricsdash.runs import (
     RunError,
     RunRecorder,
@@ -17,7 +18,6 @@ from lyricsdash.runs import (
     read_summary,
     run_path,
 )
-from lyricsdash.report import report_text
 
 
 @pytest.fixture

@@ -1,0 +1,98 @@
+"""The data source: sidebar widgets, uploads kept per session, cached corpus loading."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lyricsdash.config import TrainConfig
+from lyricsdash.data import DataError
+from lyricsdash.demo import DEMO_LABEL
+from lyricsdash.sources import DataSource
+from lyricsdash.stats import data_stats, estimate_seconds, preview
+from pages.widgets import config_from_state, remember, saved
+
+LABELS = {"assignment": "Assignment files", "demo": DEMO_LABEL, "upload": "Upload CSV"}
+UPLOAD_MB = 50  # keep in step with server.maxUploadSize in .streamlit/config.toml
+
+
+def data_sidebar() -> None:
+    """Data source widgets in the sidebar (drawn once per run by the entry point); choices and uploads persist."""
+    options = (["assignment"] if DataSource.assignment() else []) + ["demo", "upload"]
+    store = st.session_state.setdefault("saved_widgets", {})
+    if store.get("data_source") not in options:
+        store.pop("data_source", None)
+    with st.sidebar:
+        kind = st.radio("Data", options, format_func=LABELS.get, **remember("data_source", options[0]),
+                        help="The assignment files come from $LYRICSDASH_DATA_DIR or ./data.")
+        if kind == "assignment":
+            src = DataSource.assignment()
+            st.caption(f"{src.train.rsplit('/', 1)[-1]} + {src.test.rsplit('/', 1)[-1]}")
+        elif kind == "upload":
+            _uploads(store)
+
+
+def _uploads(store: dict) -> None:
+    """Uploaded bytes are kept in the session so that other pages use them too."""
+    uploads = store.setdefault("uploads", {})
+    for slot, label in (("train", f"Training CSV (artist, song, text; up to {UPLOAD_MB} MB)"),
+                        ("test", "Test CSV (optional: else 10 % of the songs per artist)")):
+        f = st.file_uploader(label, type=["csv"], key=f"upload_{slot}")
+        if f is not None:
+            uploads[slot] = (f.name, f.getvalue())
+    if uploads:
+        st.caption("Using " + " + ".join(name for name, _ in uploads.values()))
+        if st.button("Forget uploads", key="forget_uploads"):
+            uploads.clear()
+            st.rerun()
+
+
+def current_source() -> DataSource | None:
+    """The chosen data (None when an upload is still missing)."""
+    found = DataSource.assignment()
+    kind = saved("data_source") or ("assignment" if found else "demo")
+    if kind == "assignment" and found:
+        return found
+    if kind == "upload":
+        uploads = saved("uploads", {})
+        if "train" not in uploads:
+            return None
+        test_name, test_bytes = uploads.get("test", (None, None))
+        return DataSource("upload", uploads["train"][0], test_name, uploads["train"][1], test_bytes)
+    return DataSource("demo")
+
+
+@st.cache_data(max_entries=8, show_spinner="Loading songs…")
+def load_corpus(source: DataSource, val_fraction: float, seed: int):
+    return source.load(val_fraction, seed)
+
+
+def current_corpus(cfg: TrainConfig | None = None):
+    """(corpus, source) of the chosen data, or (None, None) after showing why in the page."""
+    cfg = cfg or config_from_state()
+    source = current_source()
+    if source is None:
+        st.info("Upload a training CSV in the sidebar to use your own songs.")
+        return None, None
+    try:
+        return load_corpus(source, cfg.val_fraction, cfg.seed), source
+    except DataError as e:
+        st.error(str(e))
+        return None, None
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_preview(source: DataSource, cfg_dict: dict) -> dict:
+    cfg = TrainConfig.from_dict(cfg_dict)
+    return preview(load_corpus(source, cfg.val_fraction, cfg.seed), cfg)
+
+
+@st.cache_data(max_entries=16, show_spinner="Counting words…")
+def cached_stats(source: DataSource, cfg_dict: dict) -> dict:
+    cfg = TrainConfig.from_dict(cfg_dict)
+    return data_stats(load_corpus(source, cfg.val_fraction, cfg.seed), cfg)
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring this machine's speed…")
+def cached_estimate(cfg_dict: dict, info: dict, num_classes: int) -> tuple[float, float]:
+    """(estimated training seconds, measured tokens/s) of a config, measured once per config and data."""
+    return estimate_seconds(TrainConfig.from_dict(cfg_dict), info, num_classes)

@@ -1,0 +1,56 @@
+import numpy as np
+import pandas as pd
+
+from lyricsdash.charts import MAX_POINTS, accuracy_figure, compare_figure, downsample, loss_figure, smooth
+from lyricsdash.records import RECORD_FIELDS, MetricsBuffer
+from lyricsdash.report import report_html
+
+
+def frame(n=50):
+    rows = [{k: 0.5 for k in RECORD_FIELDS} | {"step": s, "elapsed_s": s / 10, "train_acc": s % 2} for s in
+            range(1, n + 1)]
+    return pd.DataFrame(rows, columns=list(RECORD_FIELDS))
+
+
+def test_long_histories_draw_at_most_max_points_per_curve():
+    buf = MetricsBuffer(cap=5000)
+    for step in range(1, 100_001):
+        buf.append({k: 0.5 for k in RECORD_FIELDS} | {"step": step})
+    f = buf.frame()
+    assert len(downsample(f)) <= MAX_POINTS + 1
+    assert all(len(trace.x) <= MAX_POINTS + 1 for trace in accuracy_figure(f).data)
+
+
+def test_baselines_are_labelled_dashed_lines_on_the_accuracy_chart():
+    fig = accuracy_figure(frame(), baselines={"tfidf_words": {"label": "TF-IDF words + LR", "test_acc": 0.744},
+                                              "majority": {"label": "majority class", "test_acc": 0.442}})
+    lines = [s for s in fig.layout.shapes if s.line.dash == "dash"]
+    assert sorted(round(s.y0, 3) for s in lines) == [0.442, 0.744]
+    texts = [a.text for a in fig.layout.annotations]
+    assert "TF-IDF words + LR (test) 74.4 %" in texts and "majority class (test) 44.2 %" in texts
+
+
+def test_titles_follow_the_x_axis():
+    assert accuracy_figure(frame(), x="elapsed_s").layout.title.text == "Accuracy over wall time"
+    assert loss_figure(frame()).layout.title.text == "Error (cross-entropy) per global step"
+
+
+def test_smoothing_shows_the_trend_of_a_noisy_batch_curve():
+    noisy = np.tile([0.0, 1.0], 200)
+    assert np.nanstd(smooth(noisy, 0.8)[50:]) < 0.2 < np.std(noisy)
+
+
+def test_compare_gives_each_run_its_own_hue():
+    fig = compare_figure({"hidden_size=32": frame(), "hidden_size=64": frame()}, "train_acc", smoothing=0.6)
+    named = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in named] == ["hidden_size=32", "hidden_size=64"]
+    assert named[0].line.color != named[1].line.color
+
+
+def test_the_html_report_has_curves_axis_titles_markers_and_the_confusion_matrix():
+    summary = {"run_id": "r1", "status": "finished", "best_step": 10, "confusion_matrix": [[3, 1], [0, 4]],
+               "corpus": {"labels": ["A", "B"]}, "baselines": {"majority": {"label": "majority class",
+                                                                          "test_acc": 0.5}}}
+    page = report_html(summary, frame())
+    for text in ("global batch step", "cross-entropy", "best validation", "Confusion matrix", "majority class"):
+        assert text in page

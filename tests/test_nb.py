@@ -1,0 +1,61 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lyricsdash.batches import encode
+from lyricsdash.config import ConfigError, TrainConfig
+from lyricsdash.engine import build_model
+from lyricsdash.nb import init_embedding, nb_log_ratios
+from lyricsdash.prepare import prepare
+from lyricsdash.text import PAD_ID, Vocab
+
+
+def test_a_toy_corpus_by_hand():
+    # words: 2 "a", 3 "b"; class 0 songs: "a a b", "a"; class 1 song: "b"
+    vocab = Vocab(["<pad>", "<unk>", "a", "b"])
+    samples = encode([["a", "a", "b"], ["a"], ["b"]], [0, 0, 1], vocab, TrainConfig(length_strategy="whole"))
+    table = nb_log_ratios(samples, len(vocab), 2).numpy()  # (V, C)
+    # presence counts (a word counts once per song): class 0: a=2, b=1 (total 3); class 1: b=1 (total 1); V=4
+    p0 = np.log(np.array([0, 0, 2, 1]) + 1) - math.log(3 + 4)
+    p1 = np.log(np.array([0, 0, 0, 1]) + 1) - math.log(1 + 4)
+    mean = (p0 + p1) / 2
+    expected = np.stack([p0 - mean, p1 - mean], axis=1)
+    expected[PAD_ID] = 0.0
+    assert np.allclose(table, expected, atol=1e-6)
+    assert table[2, 0] > 0 > table[2, 1]  # "a" speaks for class 0
+
+
+def test_the_pad_row_stays_zero_and_the_first_c_dimensions_are_written(corpus):
+    cfg = TrainConfig(embed_dim=16, hidden_size=8, nb_init=2.0, min_freq=1)
+    data = prepare(corpus, cfg)
+    model = build_model(data, cfg)
+    w = model.embedding.weight.detach()
+    table = nb_log_ratios(data.train, len(data.vocab), len(data.labels))
+    assert torch.equal(w[PAD_ID], torch.zeros(16))
+    assert torch.allclose(w[:, :3], 2.0 * table)
+
+
+def test_validation_and_test_songs_never_influence_it(corpus):
+    cfg = TrainConfig(embed_dim=16, hidden_size=8, min_freq=1)
+    changed = corpus.__class__(corpus.train, corpus.val.assign(text="harbor harbor disco"),
+                               corpus.test.assign(text="desert desert sea"), corpus.labels)
+    a, b = prepare(corpus, cfg), prepare(changed, cfg)
+    assert torch.equal(nb_log_ratios(a.train, len(a.vocab), 3), nb_log_ratios(b.train, len(b.vocab), 3))
+    first_c = [build_model(d, cfg).embedding.weight[:, :3] for d in (a, b)]  # the rest is random
+    assert torch.equal(*first_c)
+
+
+def test_more_artists_than_embedding_dimensions_is_a_clear_error():
+    emb = torch.nn.Embedding(10, 4)
+    with pytest.raises(ConfigError, match="embed_dim >= the number of artists"):
+        init_embedding(emb, torch.zeros(10, 5), 1.0)
+
+
+def test_the_frozen_channel_is_a_buffer_not_a_parameter(corpus):
+    cfg = TrainConfig(embed_dim=16, hidden_size=8, nb_channel=True, min_freq=1)
+    data = prepare(corpus, cfg)
+    model = build_model(data, cfg)
+    assert model.nb_table.shape == (len(data.vocab), 3) and not model.nb_table.requires_grad
+    assert "nb_table" in model.state_dict() and all(p is not model.nb_table for p in model.parameters())

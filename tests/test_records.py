@@ -1,0 +1,26 @@
+import math
+
+import pytest
+
+from lyricsdash.records import RECORD_FIELDS, MetricsBuffer, evaluated
+
+
+def test_metrics_of_a_hundred_thousand_steps_stay_bounded():
+    buf = MetricsBuffer(cap=5000)
+    for step in range(1, 100_001):
+        buf.append({k: 0.5 for k in RECORD_FIELDS} | {"step": step})
+    frame = buf.frame()
+    assert len(frame) < 5000 and frame["step"].iloc[-1] == 100_000
+    assert frame["step"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_small_buffers_keep_everything(n):
+    buf = MetricsBuffer()
+    for step in range(1, n + 1):
+        buf.append({k: 0.0 for k in RECORD_FIELDS} | {"step": step})
+    assert len(buf.frame()) == n == len(buf.records())
+
+
+def test_a_record_is_evaluated_when_it_holds_validation_scores():
+    assert evaluated({"val_acc": 0.5}) and not evaluated({"val_acc": math.nan}) and not evaluated({})
