@@ -99,14 +99,14 @@ def test_live_training_streams_then_classifies(server, page):
     page.goto(f"{server}/train")
     start = page.get_by_role("button", name="▶ Start training")
     expect(start).to_be_enabled(timeout=60_000)
-    epochs = page.get_by_role("slider", name="epochs")
+    epochs = page.get_by_role("slider", name="Epochs")
     epochs.focus()
     epochs.press("End")  # 500 epochs: long enough to be stopped by hand
-    expect(epochs).to_have_value("500")
+    expect(epochs).to_have_attribute("aria-valuetext", "500")  # a select slider: the value is its text
     # the preview took the new value: thousands of steps in all (the default makes a few hundred)
     expect(page.get_by_text(re.compile(r"steps per epoch, \d{1,3}(,\d{3})+ in all"))).to_be_visible(timeout=30_000)
     start.click()
-    expect(page.get_by_text("Run 2")).to_be_visible(timeout=30_000)  # run ids start with the year
+    expect(page.get_by_role("heading", name=re.compile(r"^Run 2"))).to_be_visible(timeout=30_000)  # ids: the year
     page.wait_for_function(f"({POINTS_JS})() > 0", timeout=60_000)
     first = page.evaluate(POINTS_JS)
     # the chart grows while training runs, refreshed by the fragment without any user action
@@ -116,7 +116,7 @@ def test_live_training_streams_then_classifies(server, page):
     assert page.evaluate(POINTS_JS) > second > first > 0
 
     page.get_by_role("button", name="■ Stop").click()
-    expect(page.get_by_text("Test accuracy of that checkpoint")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Test accuracy of the kept weights")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("(stopped)")).to_be_visible()
 
     page.goto(f"{server}/classify")
@@ -158,3 +158,77 @@ def test_a_server_killed_mid_training_restarts_cleanly(tmp_path, chromium_availa
         assert len([d for d in runs.iterdir() if d.is_dir()]) == 2
     finally:
         stop_server(proc)
+
+
+def make_runs(runs_dir, n):
+    from lyricsdash.config import TrainConfig
+    from lyricsdash.demo import demo_corpus
+    from lyricsdash.engine import train
+    from lyricsdash.runs import RunRecorder
+
+    ids = []
+    for seed in range(n):
+        rec = RunRecorder(runs_dir, run_id=f"run-{seed}", data="demo")
+        train(demo_corpus(), TrainConfig(embed_dim=8, hidden_size=8, epochs=1, seed=seed, baselines=False), [rec])
+        ids.append(rec.run_id)
+    return ids
+
+
+def test_a_double_click_on_delete_deletes_one_run(tmp_path, chromium_available, page):
+    from playwright.sync_api import expect
+
+    runs = tmp_path / "runs"
+    first, second = make_runs(runs, 2)
+    proc, url = start_server(runs, tmp_path / "server.log")
+    try:
+        page.goto(f"{url}/runs")
+        page.get_by_role("button", name="Delete run…").click()
+        yes = page.get_by_role("button", name=re.compile("Yes, delete"))
+        expect(yes).to_be_visible(timeout=30_000)
+        name = yes.inner_text()
+        box = yes.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(1200)  # a user's impatient second click, 1.2 s later, on the same spot
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        deleted = second if second in name else first  # the newest run is shown first
+        expect(page.get_by_text(f"Deleted run {deleted}.")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1500)
+        left = sorted(d.name for d in runs.iterdir() if d.is_dir())
+        assert left == sorted({first, second} - {deleted})
+        expect(page.get_by_role("button", name=re.compile("Yes, delete"))).to_have_count(0)
+    finally:
+        stop_server(proc)
+
+
+def test_the_tab_that_pressed_start_shows_the_running_run_disabled_and_live_best_validation(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/train")
+    start = page.get_by_role("button", name="▶ Start training")
+    expect(start).to_be_enabled(timeout=60_000)
+    for name, key in (("Epochs", "End"), ("Hidden units per direction", "End"), ("Embedding size", "End"),
+                      ("Batch size", "Home")):  # long epochs: 340 single-sequence steps of a big model
+        slider = page.get_by_role("slider", name=name)
+        slider.focus()
+        slider.press(key)
+    expect(page.get_by_text(re.compile(r"340 steps per epoch"))).to_be_visible(timeout=30_000)
+    start.click()
+    expect(page.get_by_text(re.compile(r"is training with the settings shown"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="▶ Start training")).to_be_disabled()
+    epochs = page.get_by_role("slider", name="Epochs")
+    expect(epochs).to_be_disabled()
+    expect(epochs).to_have_attribute("aria-valuetext", "500")  # the running run's own value
+    # the best validation accuracy shows before the first epoch ends (evaluations come every few steps)
+    metric = page.get_by_test_id("stMetric").filter(has_text="Best validation accuracy so far")
+    progress = page.get_by_text(re.compile(r"running: step [\d,]+ / "))
+    seen = None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and seen is None:
+        text, bar = metric.inner_text(), progress.first.inner_text() if progress.count() else ""
+        step = re.search(r"step ([\d,]+) /", bar)
+        if "%" in text and step and int(step.group(1).replace(",", "")) < 340:
+            seen = (text, bar)
+        page.wait_for_timeout(250)
+    assert seen, "the best validation accuracy stayed n/a through the first epoch"
+    page.get_by_role("button", name="■ Stop").click()
+    expect(page.get_by_role("button", name="▶ Start training")).to_be_enabled(timeout=60_000)
