@@ -51,6 +51,11 @@ VARIANTS = {"lyricsdash old default (random init, best-val checkpoint, 12 epochs
             "lyricsdash default (NB init, final weights, 8 epochs)": {}}
 
 
+def corpus_for(train_df, test_df, seed: int, overrides: dict):
+    """The split a config trains on: its own validation share, carved with the run's seed."""
+    return make_corpus(train_df, test_df, seed=seed, val_fraction=float(overrides.get("val_fraction", 0.1)))
+
+
 def engine_run(corpus, seed: int, overrides: dict) -> dict:
     r = train(corpus, TrainConfig(seed=seed, **{"baselines": False, **overrides}))
     return {"test_acc": r.kept.test_acc, "val_acc": r.kept.val_acc, "seconds": r.train_seconds,
@@ -89,7 +94,7 @@ def split_benchmark(args, train_df, test_df) -> list[list]:
     for name, overrides in args.variants.items():
         eng = []
         for s in range(args.seeds):
-            eng.append(engine_run(corpora[s], s, overrides))
+            eng.append(engine_run(corpus_for(train_df, test_df, s, overrides), s, overrides))
             print(f"{name} seed {s}: test {pct(eng[-1]['test_acc'])} {eng[-1]['seconds']:.1f} s", flush=True)
         rows.append(summarize(name, eng))
     return rows
@@ -105,7 +110,7 @@ def cv_benchmark(args, pooled: pd.DataFrame) -> list[list]:
             t0 = time.perf_counter()
             results[name].append({"test_acc": tfidf_acc(kw, train_df, test_df), "seconds": time.perf_counter() - t0})
         for name, overrides in args.variants.items():
-            results[name].append(engine_run(make_corpus(train_df, test_df, seed=k), k, overrides))
+            results[name].append(engine_run(corpus_for(train_df, test_df, k, overrides), k, overrides))
         print(f"fold {k}: " + " ".join(f"{n[:30]} {pct(r[-1]['test_acc'])}" for n, r in results.items()), flush=True)
     return [summarize(name, runs) for name, runs in results.items()]
 

@@ -33,8 +33,10 @@ class TrainConfig:
     nb_init: float = _f(1.0, "Start the first C embedding dimensions (C = artists) as each word's class-centred "
                         "naive-Bayes log-probability per artist from the training songs, times this scale "
                         "(0 = off: random embeddings). Needs embed_dim >= C.", lo=0.0, hi=10.0)
-    nb_channel: bool = _f(False, "Also feed the naive-Bayes table as a frozen channel beside the trainable "
-                          "embedding (C extra LSTM inputs that training cannot wash out).")
+    nb_channel: str = _f("off", "Keep the naive-Bayes table as a frozen signal training cannot wash out: 'input' "
+                         "feeds it to the LSTM beside the trainable embedding (C extra inputs); 'logits' adds the "
+                         "mean NB score of the real words to the logits, with a learned scale.",
+                         choices=("off", "input", "logits"))
     dropout: float = _f(0.5, "Dropout on embeddings, between LSTM layers and before the classifier.", lo=0.0, hi=0.9)
     pooling: str = _f("mean", "How the LSTM outputs become one song vector: hidden state at the last real "
                       "token, mean or max over real tokens (pads never count).",

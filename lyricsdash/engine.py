@@ -88,6 +88,7 @@ class TrainResult:
     tokens: int
     confusion: list[list[int]] = field(default_factory=list)  # of the kept weights; rows: true, columns: predicted
     baselines: dict[str, dict] = field(default_factory=dict)
+    eval_seconds: float = 0.0  # of train_seconds, spent evaluating validation and test
 
     @property
     def params(self) -> int:
@@ -104,11 +105,11 @@ def pick_device(name: str) -> torch.device:
 def build_model(data: Prepared, cfg: TrainConfig) -> LyricsLSTM:
     """A fresh model for ``data``, its embeddings NB-initialised from the training songs when cfg.nb_init > 0."""
     model = LyricsLSTM(ModelSpec.from_config(cfg, len(data.vocab), len(data.labels)))
-    if cfg.nb_init > 0 or cfg.nb_channel:
+    if cfg.nb_init > 0 or cfg.nb_channel != "off":
         table = nb_log_ratios(data.train, len(data.vocab), len(data.labels))  # (V, C)
         if cfg.nb_init > 0:
             init_embedding(model.embedding, table, cfg.nb_init)
-        if cfg.nb_channel:
+        if model.nb_table is not None:
             model.nb_table.copy_(table)
     return model
 
@@ -279,7 +280,8 @@ class _Loop:
         _, _, pred = self.test.evaluate(self.model)
         result = TrainResult(status, self.model.cpu().eval(), self.data.vocab, self.data.labels, kept, self.best,
                              seconds, self.step, self.tokens,
-                             confusion_matrix(self.test.labels, pred, len(self.data.labels)), baselines)
+                             confusion_matrix(self.test.labels, pred, len(self.data.labels)), baselines,
+                             self.clock.spent)
         self._emit("on_end", result)
         return result
 

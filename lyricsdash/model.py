@@ -37,12 +37,14 @@ class ModelSpec:
     dropout: float
     pooling: str
     nb_channel: int = 0  # width of a frozen NB channel beside the embedding (0 = none); older runs lack it
+    nb_logits: bool = False  # add the mean frozen NB score of the real words to the logits (learned scale)
 
     @classmethod
     def from_config(cls, cfg, vocab_size: int, num_classes: int) -> ModelSpec:
         """The model part of a ``TrainConfig`` (its defaults are the only defaults)."""
         return cls(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
-                   cfg.dropout, cfg.pooling, num_classes if cfg.nb_channel else 0)
+                   cfg.dropout, cfg.pooling, num_classes if cfg.nb_channel == "input" else 0,
+                   cfg.nb_channel == "logits")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,8 +58,10 @@ class LyricsLSTM(nn.Module):
         self.spec = spec
         self.dirs = 2 if spec.bidirectional else 1
         self.embedding = nn.Embedding(spec.vocab_size, spec.embed_dim, padding_idx=PAD_ID)
-        # a frozen (V, nb_channel) table read beside the embedding; saved in the state_dict, never trained
-        self.register_buffer("nb_table", torch.zeros(spec.vocab_size, spec.nb_channel) if spec.nb_channel else None)
+        # a frozen (V, C) naive-Bayes table; saved in the state_dict, never trained
+        width = spec.nb_channel or (spec.num_classes if spec.nb_logits else 0)
+        self.register_buffer("nb_table", torch.zeros(spec.vocab_size, width) if width else None)
+        self.nb_scale = nn.Parameter(torch.ones(())) if spec.nb_logits else None
         sizes = [spec.embed_dim + spec.nb_channel] + [spec.hidden_size * self.dirs] * (spec.num_layers - 1)
         self.layers = nn.ModuleList(nn.LSTM(n, spec.hidden_size, batch_first=True,
                                             bidirectional=spec.bidirectional) for n in sizes)
@@ -69,7 +73,7 @@ class LyricsLSTM(nn.Module):
         """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1 -> logits (B, C)."""
         lengths = lengths.to(tokens.device)
         x = self.embedding(tokens)  # (B, T, E)
-        if self.nb_table is not None:
+        if self.spec.nb_channel:
             x = torch.cat([x, self.nb_table[tokens]], dim=-1)  # (B, T, E + C)
         x = self.dropout(x)
         for i, layer in enumerate(self.layers):
@@ -77,7 +81,11 @@ class LyricsLSTM(nn.Module):
                 x = self.dropout(x)  # between stacked layers
             x = self._layer(layer, x, lengths)  # (B, T, H * dirs), real positions exact
         mask = (torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]).unsqueeze(-1)
-        return self.head(self.dropout(self._pool(x, mask, lengths)))  # (B, C)
+        logits = self.head(self.dropout(self._pool(x, mask, lengths)))  # (B, C)
+        if self.spec.nb_logits:  # the NB score of the real words, averaged: naive Bayes up to scale
+            nb = (self.nb_table[tokens] * mask).sum(1) / lengths[:, None].to(logits.dtype)  # (B, C)
+            logits = logits + self.nb_scale * nb
+        return logits
 
     def _layer(self, layer: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if int(lengths.min()) == x.shape[1]:  # no padding at all
@@ -119,5 +127,7 @@ def describe(model: LyricsLSTM) -> str:
     """One-line architecture, as the assignment's report asks."""
     s = model.spec
     lstm = f"{s.num_layers} x {'Bi' if s.bidirectional else ''}LSTM({s.hidden_size})"
-    return (f"Embedding({s.vocab_size}, {s.embed_dim}) -> {lstm} over real positions only -> {s.pooling}-pool -> "
-            f"Dropout({s.dropout}) -> Linear({s.hidden_size * (2 if s.bidirectional else 1)}, {s.num_classes})")
+    emb = f"Embedding({s.vocab_size}, {s.embed_dim})" + (f" + frozen NB({s.nb_channel})" if s.nb_channel else "")
+    head = f"Linear({s.hidden_size * (2 if s.bidirectional else 1)}, {s.num_classes})"
+    return (f"{emb} -> {lstm} over real positions only -> {s.pooling}-pool -> Dropout({s.dropout}) -> {head}"
+            + (" + scale x mean frozen NB score" if s.nb_logits else ""))

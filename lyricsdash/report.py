@@ -38,7 +38,8 @@ def report_text(summary: dict) -> str:
              f"Parameters: {summary.get('params', 0):,}"]
     if summary.get("train_seconds") is not None:
         lines.append(f"Training time: {summary['train_seconds']:.1f} s wall-clock, {summary.get('steps', 0)} global "
-                     f"steps, {summary.get('tokens_per_second', 0):,.0f} training tokens/s")
+                     f"steps, {summary.get('tokens_per_second', 0):,.0f} training tokens/s"
+                     + (f" ({summary['eval_seconds']:.1f} s of it evaluating)" if summary.get("eval_seconds") else ""))
     if summary.get("checkpoint"):
         lines += [f"Kept weights: {kept_label(summary)}",
                   f"Test accuracy of the kept weights: {pct(summary.get('test_accuracy'))} "

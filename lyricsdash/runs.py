@@ -193,7 +193,8 @@ class RunRecorder(Callback):
             self.summary.update(best_val_accuracy=result.best.val_acc, best_step=result.best.step)
         self.summary.update(status=result.status, finished_at=_now(), train_seconds=result.train_seconds,
                             steps=result.steps, tokens=result.tokens, confusion_matrix=result.confusion,
-                            tokens_per_second=result.tokens / max(result.train_seconds, 1e-9))
+                            tokens_per_second=result.tokens / max(result.train_seconds, 1e-9),
+                            eval_seconds=result.eval_seconds)
         self._close()
 
     def on_fail(self, error: BaseException) -> None:

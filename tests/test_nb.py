@@ -53,8 +53,9 @@ def test_more_artists_than_embedding_dimensions_is_a_clear_error():
         init_embedding(emb, torch.zeros(10, 5), 1.0)
 
 
-def test_the_frozen_channel_is_a_buffer_not_a_parameter(corpus):
-    cfg = TrainConfig(embed_dim=16, hidden_size=8, nb_channel=True, min_freq=1)
+@pytest.mark.parametrize("channel", ["input", "logits"])
+def test_the_frozen_channel_is_a_buffer_not_a_parameter(corpus, channel):
+    cfg = TrainConfig(embed_dim=16, hidden_size=8, nb_channel=channel, min_freq=1)
     data = prepare(corpus, cfg)
     model = build_model(data, cfg)
     assert model.nb_table.shape == (len(data.vocab), 3) and not model.nb_table.requires_grad
