@@ -1,10 +1,13 @@
-"""Streaming cost: training tokens/s with the Train page open in a real browser vs the CLI, same config and data.
+"""Streaming cost: training tokens/s with the Train page open in a real browser vs the CLI, same config and data,
+on an idle machine and with one core kept busy by a plain CPU-bound process.
 
-    python bench/streaming.py [--rounds 2]
+    python bench/streaming.py [--rounds 3] [--conditions idle busy]
 
 Alternates CLI and dashboard runs of the default config on the assignment data (else the demo corpus). The
-dashboard run is started by clicking Start in headless chromium, which keeps the page open (refreshing once
-a second) until the report appears. tokens/s is read from each run's summary.json.
+dashboard run is started by clicking Start in headless chromium, which keeps the page open (status refreshing
+every second, charts every two) until the report appears. tokens/s is read from each run's summary.json, both
+end to end (evaluation included) and for the training steps alone. The server's and the browser's CPU
+seconds (from /proc, the training process excluded) are given per minute of watched training.
 Writes the 'streaming' section of bench/results.md.
 """
 
@@ -24,15 +27,47 @@ from _common import ROOT, machine, table, write_section
 sys.path.insert(0, str(ROOT / "tests"))
 from test_browser import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
 
+TICKS = os.sysconf("SC_CLK_TCK")
 
-def cli_run(runs: Path) -> float:
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (its children not included)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def browser_cpu_seconds() -> float:
+    """All chromium processes' CPU time now."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if b"chromium" in (d / "cmdline").read_bytes():
+                    total += cpu_seconds(int(d.name))
+            except OSError:
+                continue
+    return total
+
+
+def rates(summary: dict) -> tuple[float, float]:
+    """(tokens/s end to end, tokens/s of the training steps alone)."""
+    s = summary
+    return s["tokens_per_second"], s["tokens"] / max(1e-9, s["train_seconds"] - (s.get("eval_seconds") or 0.0))
+
+
+def cli_run(runs: Path) -> dict:
     out = subprocess.run([sys.executable, "-m", "lyricsdash", "train", "--json", "--quiet", "--runs-dir", str(runs)],
                          cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return json.loads(out.stdout.strip().splitlines()[-1])["tokens_per_second"]
+    run_dir = Path(json.loads(out.stdout.strip().splitlines()[-1])["run_dir"])
+    return json.loads((run_dir / "summary.json").read_text())
 
 
-def dashboard_run(runs: Path, page) -> float:
+def dashboard_run(runs: Path, page) -> tuple[dict, float, float]:
+    """-> (summary, server CPU s, browser CPU s) of one watched training."""
     from playwright.sync_api import expect
 
     proc, url = start_server(runs, runs.parent / "server.log", os.environ.get("LYRICSDASH_DATA_DIR"))
@@ -40,37 +75,64 @@ def dashboard_run(runs: Path, page) -> float:
         page.goto(f"{url}/train")
         start = page.get_by_role("button", name="▶ Start training")
         expect(start).to_be_enabled(timeout=60_000)
+        server0, browser0 = cpu_seconds(proc.pid), browser_cpu_seconds()
         start.click()
-        expect(page.get_by_text("Test accuracy of that checkpoint")).to_be_visible(timeout=600_000)
+        expect(page.get_by_text("Test accuracy of the kept weights")).to_be_visible(timeout=900_000)
+        server, browser = cpu_seconds(proc.pid) - server0, browser_cpu_seconds() - browser0
     finally:
         stop_server(proc)
     newest = max(d for d in runs.iterdir() if d.is_dir())
-    return json.loads((newest / "summary.json").read_text())["tokens_per_second"]
+    return json.loads((newest / "summary.json").read_text()), server, browser
+
+
+def measure(condition: str, rounds: int, page, tmp: Path) -> dict:
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if condition == "busy" else None
+    try:
+        cli, dash, server, browser = [], [], [], []
+        for r in range(rounds):
+            cli.append(rates(cli_run(tmp / f"{condition}-cli{r}")))
+            summary, s_cpu, b_cpu = dashboard_run(tmp / f"{condition}-dash{r}", page)
+            dash.append(rates(summary))
+            minutes = summary["train_seconds"] / 60
+            server.append(s_cpu / minutes)
+            browser.append(b_cpu / minutes)
+            print(f"{condition} round {r}: CLI {cli[-1][0]:,.0f} / dashboard {dash[-1][0]:,.0f} tokens/s; server "
+                  f"{server[-1]:.1f}, browser {browser[-1]:.1f} CPU s per minute", flush=True)
+    finally:
+        if busy:
+            busy.kill()
+    med = statistics.median
+    return {"cli": med(c for c, _ in cli), "dash": med(d for d, _ in dash), "cli_steps": med(c for _, c in cli),
+            "dash_steps": med(d for _, d in dash), "server": med(server), "browser": med(browser)}
 
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--conditions", nargs="*", default=["idle", "busy"], choices=["idle", "busy"])
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    cli, dash = [], []
+    results = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        for r in range(args.rounds):
-            cli.append(cli_run(tmp / f"cli{r}"))
-            dash.append(dashboard_run(tmp / f"dash{r}", page))
-            print(f"round {r}: CLI {cli[-1]:,.0f} tokens/s, dashboard {dash[-1]:,.0f} tokens/s", flush=True)
+        for condition in args.conditions:
+            results[condition] = measure(condition, args.rounds, page, tmp)
         browser.close()
-    c, d = statistics.median(cli), statistics.median(dash)
+    rows = [[{"idle": "idle machine", "busy": "one core busy (a plain CPU-bound process)"}[c],
+             f"{m['cli']:,.0f}", f"{m['dash']:,.0f}", f"{100 * m['dash'] / m['cli']:.1f} %",
+             f"{100 * m['dash_steps'] / m['cli_steps']:.1f} %", f"{m['server']:.1f}", f"{m['browser']:.1f}"]
+            for c, m in results.items()]
     data = os.environ.get("LYRICSDASH_DATA_DIR") and "assignment files" or "demo corpus"
     body = (f"## Streaming cost\n\nMachine: {machine()}  \nDefault config on the {data}; median of {args.rounds} "
-            "alternating rounds; tokens/s includes the per-step evaluation in both.\n\n"
-            + table(["where", "training tokens/s"], [["CLI", f"{c:,.0f}"],
-                                                     ["dashboard, Train page open in chromium", f"{d:,.0f}"],
-                                                     ["ratio dashboard / CLI", f"{100 * d / c:.1f} %"]]))
+            "alternating CLI/dashboard rounds per condition. Training runs in a child process of the dashboard "
+            "server. tokens/s end to end includes evaluation; 'steps only' leaves evaluation out. CPU s per "
+            "minute of watched training: the streamlit server process (the training process excluded) and all "
+            "chromium processes.\n\n"
+            + table(["condition", "CLI tokens/s", "dashboard tokens/s", "dashboard / CLI",
+                     "dashboard / CLI, steps only", "server CPU s/min", "browser CPU s/min"], rows))
     print(body)
     write_section("streaming", body)
 

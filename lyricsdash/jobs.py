@@ -1,15 +1,20 @@
 """Background training jobs for a long-lived process (the dashboard server).
 
-A ``JobRegistry`` holds at most one running ``TrainingJob``. The job trains in its own thread through the
-engine, writes its run folder through ``RunRecorder`` and keeps the metrics in a bounded in-memory buffer
-that any reader (a UI refreshing once a second) can snapshot. The training thread holds the lock only to
-append a record; readers copy a list of references under it and build frames outside it. Nothing here
-knows about a UI.
+A ``JobRegistry`` holds at most one running ``TrainingJob``. The job's background thread supervises the
+training, which by default runs in a child process (``isolate=True``): the child trains through the engine,
+writes the run folder through ``RunRecorder`` and sends each step's record back over a pipe. So the
+server's Python work (every page refresh) never competes with training for the GIL, and a refresh never
+waits for a training step. The thread keeps the records in a bounded in-memory buffer that any reader (a UI
+refreshing once a second) can snapshot: it holds the lock only to append a record; readers copy a list of
+references under it and build frames outside it. ``isolate=False`` trains in the thread itself (tests,
+embedding). Nothing here knows about a UI.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+import os
 import threading
 from dataclasses import dataclass
 
@@ -19,7 +24,7 @@ from .config import TrainConfig
 from .data import Corpus
 from .engine import train
 from .records import RECORD_FIELDS, Callback, MetricsBuffer, evaluated
-from .runs import RunRecorder
+from .runs import RunRecorder, new_run_id, run_path, runs_root
 
 log = logging.getLogger(__name__)
 DONE = ("finished", "stopped", "failed")
@@ -50,25 +55,76 @@ class Snapshot:
 
 
 class TrainingJob(Callback):
-    def __init__(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", cap: int = 20_000):
-        self.corpus, self.cfg = corpus, cfg
-        self.recorder = RunRecorder(runs_dir, data=data)
-        self.run_id = self.recorder.run_id
+    def __init__(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", cap: int = 20_000,
+                 isolate: bool = True):
+        self.corpus, self.cfg, self.data, self.isolate = corpus, cfg, data, isolate
+        self.runs_dir = str(runs_root(runs_dir))
+        self.run_id = new_run_id()
+        self.run_dir = run_path(self.runs_dir, self.run_id)
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
         self.best_step = self.best_val_accuracy = None
         self.baselines: dict = {}
         self.thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
 
-    # ---- the training thread
+    # ---- the background thread
     def _run(self) -> None:
         try:
-            train(self.corpus, self.cfg, [self.recorder, self], self.stop_event)
+            if self.isolate:
+                self._supervise()
+            else:
+                recorder = RunRecorder(self.runs_dir, self.run_id, self.data)
+                train(self.corpus, self.cfg, [recorder, self], self.stop_event)
         except Exception as e:  # noqa: BLE001 - reported to the UI, recorded in summary.json
             log.exception("training %s failed", self.run_id)  # the traceback goes to the server console
-            with self.lock:
-                self.status, self.error = "failed", str(e) or type(e).__name__
+            self._failed(str(e) or type(e).__name__)
 
+    def _failed(self, message: str) -> None:
+        with self.lock:
+            self.status, self.error = "failed", message
+
+    def _supervise(self) -> None:
+        """Start the child, relay its messages into this job, pass Stop on; notice a child that dies."""
+        ctx = mp.get_context("spawn")  # a clean interpreter: no server state, no inherited threads
+        receive, send = ctx.Pipe(duplex=False)
+        stop = ctx.Event()
+        child = ctx.Process(target=_child_main, name=f"train-{self.run_id}", daemon=True,
+                            args=(self.corpus, self.cfg, self.runs_dir, self.run_id, self.data, send, stop,
+                                  os.getpid()))
+        child.start()
+        send.close()  # the child holds the only writing end: EOF here means the child is gone
+        try:
+            while True:
+                if self.stop_event.is_set():
+                    stop.set()
+                if not receive.poll(0.2):
+                    continue
+                try:
+                    kind, payload = receive.recv()
+                except EOFError:
+                    break
+                self._relay(kind, payload)
+        finally:
+            child.join(10)
+            if child.is_alive():
+                child.kill()
+        if not self.done:
+            self._failed(f"The training process ended unexpectedly (exit code {child.exitcode}); the run folder "
+                         "keeps what it saved.")
+
+    def _relay(self, kind: str, payload) -> None:
+        if kind == "start":
+            with self.lock:
+                self.total_steps, self.status, self.baselines = payload["total_steps"], "running", payload["baselines"]
+        elif kind == "step":
+            self.on_step(payload)
+        elif kind == "end":
+            with self.lock:
+                self.status = payload
+        elif kind == "fail":
+            self._failed(payload)
+
+    # ---- callbacks (in-thread training)
     def on_start(self, info) -> None:
         with self.lock:
             self.total_steps, self.status, self.baselines = info.total_steps, "running", info.baselines
@@ -99,11 +155,40 @@ class TrainingJob(Callback):
                         latest.get("step", 0), latest.get("elapsed_s", 0.0), *best, self.error, self.baselines)
 
 
+class _Pipe(Callback):
+    """In the child: send what the parent's job needs; end at once if the parent (the server) died."""
+
+    def __init__(self, conn, parent_pid: int):
+        self.conn, self.parent_pid = conn, parent_pid
+
+    def on_start(self, info) -> None:
+        self.conn.send(("start", {"total_steps": info.total_steps, "baselines": info.baselines}))
+
+    def on_step(self, record: dict) -> None:
+        if os.getppid() != self.parent_pid:  # orphaned: the server was killed; the run reads as interrupted
+            os._exit(1)
+        self.conn.send(("step", record))
+
+    def on_end(self, result) -> None:
+        self.conn.send(("end", result.status))
+
+
+def _child_main(corpus, cfg, runs_dir, run_id, data, conn, stop, parent_pid) -> None:
+    """The training process: the engine, the run folder, and a pipe back to the server's job."""
+    try:
+        train(corpus, cfg, [RunRecorder(runs_dir, run_id, data), _Pipe(conn, parent_pid)], stop)
+    except Exception as e:  # noqa: BLE001 - the parent shows it; the traceback goes to the console
+        log.exception("training %s failed", run_id)
+        conn.send(("fail", str(e) or type(e).__name__))
+    finally:
+        conn.close()
+
+
 class JobRegistry:
     """One training at a time per process; the last job stays readable after it ends."""
 
-    def __init__(self):
-        self._lock = threading.Lock()
+    def __init__(self, isolate: bool = True):
+        self._lock, self.isolate = threading.Lock(), isolate
         self.current: TrainingJob | None = None
 
     def start(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "") -> TrainingJob:
@@ -111,7 +196,7 @@ class JobRegistry:
             if self.running():
                 raise JobBusy(f"Run {self.current.run_id} is already training on this server; stop it or wait "
                               "for it to finish before starting another.")
-            job = TrainingJob(corpus, cfg, runs_dir, data)
+            job = TrainingJob(corpus, cfg, runs_dir, data, isolate=self.isolate)
             job.thread.start()
             self.current = job
             return job

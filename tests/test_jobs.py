@@ -1,8 +1,15 @@
+import multiprocessing as mp
+import os
+import signal
 import threading
+import time
+
+import pytest
+import torch
 
 from lyricsdash.jobs import JobBusy, JobRegistry, TrainingJob
 from lyricsdash.records import RECORD_FIELDS
-from lyricsdash.runs import read_summary
+from lyricsdash.runs import read_metrics, read_summary
 
 
 def test_two_starts_at_the_same_moment_run_exactly_one_training(corpus, tiny_cfg, runs_dir):
@@ -40,9 +47,8 @@ def test_a_job_streams_snapshots_and_can_start_again_after_it_ends(corpus, tiny_
     registry.current.thread.join(60)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
 def test_a_failing_job_reports_its_error(corpus, tiny_cfg, runs_dir, monkeypatch):
-    import torch
-
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     job = JobRegistry().start(corpus, tiny_cfg.replace(device="cuda"), runs_dir)
     job.thread.join(60)
@@ -68,3 +74,28 @@ def test_reading_a_snapshot_never_holds_the_lock_while_it_builds_frames(corpus, 
     real = jobs.pd.DataFrame
     monkeypatch.setattr(jobs.pd, "DataFrame", lambda *a, **k: held.append(job.lock.locked()) or real(*a, **k))
     assert len(job.snapshot().metrics) == 1 and held == [False]
+
+
+def test_training_runs_in_a_child_process_and_streams_every_step(corpus, tiny_cfg, runs_dir):
+    job = JobRegistry().start(corpus, tiny_cfg.replace(epochs=2), runs_dir)
+    job.thread.join(120)
+    snap = job.snapshot()
+    summary = read_summary(runs_dir / job.run_id)
+    assert snap.status == "finished" and summary["pid"] != os.getpid()  # trained in another process
+    metrics = read_metrics(runs_dir / job.run_id)
+    assert snap.metrics["step"].tolist() == metrics["step"].tolist() == list(range(1, snap.total_steps + 1))
+    assert snap.baselines == summary["baselines"]
+
+
+def test_a_training_process_that_dies_ends_the_job_with_a_clear_error(corpus, tiny_cfg, runs_dir):
+    job = JobRegistry().start(corpus, tiny_cfg.replace(epochs=500), runs_dir)
+    deadline = time.monotonic() + 120
+    while job.snapshot().steps < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = next(p for p in mp.active_children() if p.name == f"train-{job.run_id}")
+    os.kill(child.pid, signal.SIGKILL)
+    job.thread.join(30)
+    assert not job.thread.is_alive()
+    snap = job.snapshot()
+    assert snap.status == "failed" and "ended unexpectedly" in snap.error
+    assert read_summary(runs_dir / job.run_id)["status"] == "interrupted"
