@@ -40,15 +40,22 @@ class Samples:
         return int(self.lengths.sum())
 
 
+def window_starts(n: int, strategy: str, window: int, stride: int) -> list[int]:
+    """Where a song of ``n`` words (already cut to max_len, n >= 1) is cut into its sequences."""
+    if strategy == "whole" or n <= window:
+        return [0]
+    starts = list(range(0, n - window + 1, stride))
+    if starts[-1] + window < n:
+        starts.append(n - window)  # cover the tail too
+    return starts
+
+
 def split_ids(ids: list[int], strategy: str, max_len: int, window: int, stride: int) -> list[list[int]]:
     """One song's ids -> its sequences (never empty: a wordless song becomes one <unk>)."""
     ids = ids[:max_len] or [UNK_ID]
-    if strategy == "whole" or len(ids) <= window:
+    if strategy == "whole":
         return [ids]
-    starts = list(range(0, len(ids) - window + 1, stride))
-    if starts[-1] + window < len(ids):
-        starts.append(len(ids) - window)  # cover the tail too
-    return [ids[s:s + window] for s in starts]
+    return [ids[s:s + window] for s in window_starts(len(ids), strategy, window, stride)]
 
 
 def encode(token_lists: list[list[str]], labels, vocab: Vocab, cfg) -> Samples:
