@@ -80,11 +80,9 @@ def measure(n_songs: int, steps: int) -> dict:
     import torch
     from speed import engine_tokens_per_s
 
-    from lyricsdash.batches import encode
-    from lyricsdash.cache import tokenize_many
     from lyricsdash.config import TrainConfig
     from lyricsdash.data import make_corpus
-    from lyricsdash.text import Vocab
+    from lyricsdash.prepare import prepare, tokenize_splits
 
     df = synthetic_songs(n_songs)
     t0 = time.perf_counter()
@@ -92,15 +90,12 @@ def measure(n_songs: int, steps: int) -> dict:
     t_split = time.perf_counter() - t0
     cfg = TrainConfig()
     t0 = time.perf_counter()
-    tokens = tokenize_many(corpus.train["text"], min_chars=10**12)  # no cache: measure the work itself
-    vocab = Vocab.build(tokens, cfg.min_freq, cfg.max_vocab)
-    ids = {a: i for i, a in enumerate(corpus.labels)}
-    labels = [ids[a] for a in corpus.train["artist"]]
-    samples = encode(tokens, labels, vocab, cfg)
+    data = prepare(corpus, cfg, tokenize_splits(corpus, cache=False))  # no cache: measure the work itself
+    samples = data.train
     t_encode = time.perf_counter() - t0
-    tps = engine_tokens_per_s(tokens, labels, vocab, cfg, steps, 0)
+    tps = engine_tokens_per_s(data, cfg, steps, 0)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"songs": n_songs, "train_tokens": samples.n_tokens, "vocab": len(vocab), "split_s": t_split,
+    return {"songs": n_songs, "train_tokens": samples.n_tokens, "vocab": len(data.vocab), "split_s": t_split,
             "encode_s": t_encode, "tokens_per_s": tps, "epoch_s": samples.n_tokens / tps, "peak_mb": peak_mb,
             "threads": torch.get_num_threads()}
 

@@ -32,7 +32,8 @@ class TrainConfig:
     bidirectional: bool = _f(True, "Read each song forwards and backwards.")
     nb_init: float = _f(1.0, "Start the first C embedding dimensions (C = artists) as each word's class-centred "
                         "naive-Bayes log-probability per artist from the training songs, times this scale "
-                        "(0 = off: random embeddings). Needs embed_dim >= C.", lo=0.0, hi=10.0)
+                        "(0 = off: random embeddings). With more artists than embed_dim, the table's best "
+                        "rank-embed_dim approximation fills the embedding.", lo=0.0, hi=10.0)
     nb_channel: str = _f("off", "Keep the naive-Bayes table as a frozen signal training cannot wash out: 'input' "
                          "feeds it to the LSTM beside the trainable embedding (C extra inputs); 'logits' adds the "
                          "mean NB score of the real words to the logits, with a learned scale.",

@@ -1,6 +1,7 @@
 """Naive-Bayes-initialised word embeddings.
 
-For C artists, the first C embedding dimensions start as each word's class-centred log P(word | artist):
+For C artists, the first C embedding dimensions start as each word's class-centred log P(word | artist)
+(with more artists than dimensions, its best low-rank approximation fills them all):
 multinomial naive Bayes over per-song word presence (a word counts once per song), add-one smoothed,
 computed from the training songs alone. The pad row stays zero; everything is then trained end to end.
 Why: on 400 songs an LSTM learned from scratch spends most of its data discovering which words are
@@ -13,12 +14,7 @@ import numpy as np
 import torch
 
 from .batches import Samples
-from .config import ConfigError
 from .text import PAD_ID
-
-
-class NBInitError(ConfigError):
-    """The NB table does not fit the embedding."""
 
 
 def nb_log_ratios(samples: Samples, vocab_size: int, num_classes: int) -> torch.Tensor:
@@ -40,11 +36,23 @@ def nb_log_ratios(samples: Samples, vocab_size: int, num_classes: int) -> torch.
     return torch.as_tensor(centred.T, dtype=torch.float32)  # (V, C)
 
 
+def fit_width(table: torch.Tensor, width: int) -> torch.Tensor:
+    """(V, C) -> (V, min(C, width)): the table itself, or its best rank-``width`` approximation's coordinates.
+
+    With more artists than embedding dimensions (643 in the full Kaggle file against the default 64), the
+    table cannot be copied; the leading ``width`` singular directions keep most of what tells artists apart
+    (and the pad row, all zeros, stays zero).
+    """
+    if table.shape[1] <= width:
+        return table
+    u, s, _ = torch.linalg.svd(table, full_matrices=False)  # (V, C), (C,)
+    out = u[:, :width] * s[:width]  # (V, width)
+    out[(table == 0).all(1)] = 0.0  # the pad row exactly, not to rounding
+    return out
+
+
 @torch.no_grad()
 def init_embedding(embedding: torch.nn.Embedding, table: torch.Tensor, scale: float) -> None:
-    """Write ``scale * table`` (V, C) into the first C dimensions of ``embedding``."""
-    vocab_size, num_classes = table.shape
-    if num_classes > embedding.embedding_dim:
-        raise NBInitError(f"nb_init needs embed_dim >= the number of artists ({num_classes}); embed_dim is "
-                          f"{embedding.embedding_dim}. Raise embed_dim or set nb_init=0.")
-    embedding.weight[:vocab_size, :num_classes] = scale * table.to(embedding.weight.device)
+    """Write ``scale * table`` (V, C) into the first C dimensions of ``embedding`` (see ``fit_width``)."""
+    table = fit_width(table, embedding.embedding_dim)
+    embedding.weight[: table.shape[0], : table.shape[1]] = scale * table.to(embedding.weight.device)

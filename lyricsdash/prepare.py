@@ -26,9 +26,10 @@ class Prepared:
     test: Samples
 
 
-def tokenize_splits(corpus: Corpus, splits=SPLITS) -> dict[str, list[list[str]]]:
-    """Each split's songs as token lists (through the on-disk cache for large corpora)."""
-    return {name: tokenize_many(getattr(corpus, name)["text"]) for name in splits}
+def tokenize_splits(corpus: Corpus, splits=SPLITS, cache: bool = True) -> dict[str, list[list[str]]]:
+    """Each split's songs as token lists (through the on-disk cache for large corpora, unless ``cache`` is off)."""
+    limit = {} if cache else {"min_chars": float("inf")}
+    return {name: tokenize_many(getattr(corpus, name)["text"], **limit) for name in splits}
 
 
 def class_ids(artists, labels: list[str]) -> list[int]:

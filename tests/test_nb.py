@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lyricsdash.batches import encode
-from lyricsdash.config import ConfigError, TrainConfig
+from lyricsdash.config import TrainConfig
 from lyricsdash.engine import build_model
 from lyricsdash.nb import init_embedding, nb_log_ratios
 from lyricsdash.prepare import prepare
@@ -47,10 +47,17 @@ def test_validation_and_test_songs_never_influence_it(corpus):
     assert torch.equal(*first_c)
 
 
-def test_more_artists_than_embedding_dimensions_is_a_clear_error():
-    emb = torch.nn.Embedding(10, 4)
-    with pytest.raises(ConfigError, match="embed_dim >= the number of artists"):
-        init_embedding(emb, torch.zeros(10, 5), 1.0)
+def test_more_artists_than_embedding_dimensions_fill_them_with_the_best_low_rank_approximation():
+    gen = torch.Generator().manual_seed(0)
+    table = torch.randn(40, 3, generator=gen) @ torch.randn(3, 12, generator=gen)  # rank 3, 12 "artists"
+    table[PAD_ID] = 0
+    emb = torch.nn.Embedding(40, 8, padding_idx=PAD_ID)
+    init_embedding(emb, table, 1.0)
+    w = emb.weight.detach()
+    # the 8 coordinates keep every distance between words (the table has rank 3 <= 8), and pad stays zero
+    dist = lambda x: torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")  # noqa: E731
+    assert torch.allclose(dist(w), dist(table), atol=1e-3)
+    assert torch.equal(w[PAD_ID], torch.zeros(8))
 
 
 @pytest.mark.parametrize("channel", ["input", "logits"])
