@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from . import distributed
 from .config import ConfigError, TrainConfig, parse_overrides
 from .data import DataError
 from .engine import TrainingError, train
@@ -18,7 +19,7 @@ from .report import report_text
 from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, resolve_run, runs_root
 from .sources import DataSource
 
-USER_ERRORS = (DataError, ConfigError, RunError, PredictError, TrainingError, OSError)
+USER_ERRORS = (DataError, ConfigError, RunError, PredictError, TrainingError, distributed.PeerLost, OSError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,12 +117,15 @@ class _Progress(Callback):
 def cmd_train(args) -> int:
     cfg = TrainConfig.from_dict(parse_overrides(args.set))
     corpus, data = load_corpus(args, cfg)
-    for note in corpus.notes:
+    main = distributed.from_env().main
+    for note in corpus.notes if main else []:
         print(f"note: {note}", file=sys.stderr)
     recorder = RunRecorder(args.runs_dir, data=data)
     stop = threading.Event()
     _stop_on_signals(stop)
     result = train(corpus, cfg, [recorder, _Progress(args.quiet)], stop)
+    if not main:
+        return 0  # under torchrun, rank 0 writes the run folder and reports
     summary = read_summary(recorder.dir)
     print(report_text(summary))
     print(f"Run folder: {recorder.dir}")

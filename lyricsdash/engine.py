@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import distributed
 from .baselines import fit_baselines
 from .batches import bucket_batches, collate
 from .config import TrainConfig
@@ -129,10 +130,11 @@ def make_optimizer(model: LyricsLSTM, cfg: TrainConfig, total_steps: int):
 
 
 def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
-               cfg: TrainConfig) -> tuple[float, float]:
+               cfg: TrainConfig, loss_scale: float = 1.0) -> tuple[float, float]:
     """One global step: word dropout, forward, finite-loss check, backward, clipping, optimiser, schedule.
 
     tokens (B, T) right-padded, lengths (B,), y (B,) on the model's device -> (loss, batch accuracy).
+    ``loss_scale`` weighs this process's share of a global batch split across ranks (DDP averages gradients).
     """
     if cfg.word_dropout > 0:
         drop = (torch.rand(tokens.shape, device=tokens.device) < cfg.word_dropout) & (tokens != PAD_ID)
@@ -143,7 +145,7 @@ def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: tor
         raise TrainingError(f"The training loss became {loss.item()}. Lower the learning rate (lr) or set "
                             "grad_clip.")
     opt.zero_grad(set_to_none=True)
-    loss.backward()
+    (loss * loss_scale).backward()
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     opt.step()
@@ -186,14 +188,23 @@ class EvalClock:
 class _Loop:
     """State of one training run over prepared data; ``run()`` drives it."""
 
-    def __init__(self, data: Prepared, cfg: TrainConfig, callbacks, stop: threading.Event | None):
-        self.cfg, self.data, self.callbacks = cfg, data, list(callbacks)
+    def __init__(self, data: Prepared, cfg: TrainConfig, callbacks, stop: threading.Event | None,
+                 world: distributed.World = distributed.World()):
+        self.cfg, self.data, self.callbacks, self.world = cfg, data, list(callbacks), world
         self.stop = stop or threading.Event()
         self.device = pick_device(cfg.device)
+        if world.active:
+            self.device = distributed.setup(world, self.device)
+            distributed.check_same(data.vocab.to_json() + "|".join(data.labels), "vocabularies", self.device)
         torch.manual_seed(cfg.seed)
-        self.rng = random.Random(cfg.seed)
+        self.rng = random.Random(cfg.seed)  # the same batch order on every rank
         self.val, self.test = EvalSet(data.val, self.device), EvalSet(data.test, self.device)
         self.model = build_model(data, cfg).to(self.device)
+        self.net = self.model  # what the step runs: the model, or DDP around it
+        if world.active:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+            torch.manual_seed(cfg.seed + 1 + world.rank)  # dropout and word-dropout streams differ per rank
         self.steps_per_epoch = math.ceil(len(data.train.seqs) / cfg.batch_size)
         self.total_steps = self.steps_per_epoch * cfg.epochs
         self.opt, self.sched = make_optimizer(self.model, cfg, self.total_steps)
@@ -210,16 +221,34 @@ class _Loop:
         return StartInfo(count_parameters(self.model), describe(self.model), self.model.spec.to_dict(),
                          self.data.labels, self.data.vocab, self.total_steps, self.steps_per_epoch,
                          len(self.data.train.seqs), self.data.train.n_tokens, str(self.device), corpus_summary,
-                         self.cfg.to_dict(), *baselines)
+                         self.cfg.to_dict() | {"world_size": self.world.size}, *baselines)
 
     def step_once(self, idx: np.ndarray) -> tuple[float, float, int]:
-        tokens, lengths = collate([self.data.train.seqs[i] for i in idx])
+        """One global step; with several ranks each trains its shard and the figures are summed over ranks."""
+        part, n = (distributed.shard(idx, self.world), len(idx)) if self.world.active else (idx, len(idx))
+        weight = len(part) * self.world.size / n  # this rank's share of the global mean loss
+        if len(part) == 0:  # fewer sequences than ranks: take part with no weight
+            part = idx[:1]
+        tokens, lengths = collate([self.data.train.seqs[i] for i in part])
         try:
-            loss, acc = train_step(self.model, self.opt, self.sched, tokens.to(self.device), lengths,
-                                   self.seq_labels[idx].to(self.device), self.cfg)
+            loss, acc = train_step(self.net, self.opt, self.sched, tokens.to(self.device), lengths,
+                                   self.seq_labels[part].to(self.device), self.cfg, weight)
         except TrainingError as e:
             raise TrainingError(f"Step {self.step + 1}: {e}") from None
-        return loss, acc, int(lengths.sum())
+        except RuntimeError as e:  # under DDP, the gradient all-reduce fails when a peer is gone
+            if self.world.active:
+                raise distributed.lost(e) from None
+            raise
+        n_tok = int(lengths.sum()) if weight else 0
+        if not self.world.active:
+            return loss, acc, n_tok
+        k = len(part) if weight else 0
+        loss_sum, acc_sum, count, n_tok = distributed.sum_all([loss * k, acc * k, k, n_tok], self.device)
+        return loss_sum / count, acc_sum / count, int(n_tok)
+
+    def stopping(self, local: bool) -> bool:
+        """Whether to stop now: asked here, or (several ranks) on any rank, so that all stop at the same step."""
+        return distributed.any_rank(local, self.device) if self.world.active else local
 
     def evaluate_and_choose(self, rec: dict) -> None:
         """Score validation and test into ``rec``; remember the best validation checkpoint."""
@@ -250,7 +279,7 @@ class _Loop:
             best_before = self.best.step
             batches = bucket_batches(self.data.train.lengths, self.cfg.batch_size, self.rng)
             for i, idx in enumerate(batches):
-                if self.stop.is_set():
+                if self.stopping(self.stop.is_set()):
                     status = "stopped"
                     break
                 loss, acc, n_tok = self.step_once(idx)
@@ -260,46 +289,60 @@ class _Loop:
                 rec.update(step=self.step, epoch=epoch, train_loss=loss, train_acc=acc, tokens=self.tokens,
                            lr=self.opt.param_groups[0]["lr"])
                 last = i == len(batches) - 1 or self.stop.is_set()  # a stop evaluates the step it ends on
-                if self.clock.due(self.step, last, time.perf_counter() - t0):
+                if self.world.main and self.clock.due(self.step, last, time.perf_counter() - t0):
                     self.evaluate_and_choose(rec)
                 rec["elapsed_s"] = time.perf_counter() - t0
                 self._emit("on_step", rec)
             if self.latest.step:
                 self._emit("on_epoch_end", epoch, self.kept())
             since_best = 0 if self.best.step != best_before else since_best + 1
-            if status == "stopped" or (self.cfg.patience and since_best >= self.cfg.patience):
+            if status == "stopped" or self.stopping(bool(self.cfg.patience) and since_best >= self.cfg.patience):
                 break
         return self.finish(status, time.perf_counter() - t0, baselines[0])
 
     def finish(self, status: str, seconds: float, baselines: dict) -> TrainResult:
-        if self.step and self.latest.step != self.step and self.cfg.keep == "final":
+        main = self.world.main
+        if main and self.step and self.latest.step != self.step and self.cfg.keep == "final":
             self.evaluate_and_choose(dict.fromkeys(RECORD_FIELDS, math.nan))  # stopped mid-epoch: score it
-        kept = self.kept()
+        kept = self.kept() if main else Checkpoint(self.step)
         if kept.state is not None:
             self.model.load_state_dict(kept.state)
-        _, _, pred = self.test.evaluate(self.model)
+        confusion = []
+        if main:
+            _, _, pred = self.test.evaluate(self.model)
+            confusion = confusion_matrix(self.test.labels, pred, len(self.data.labels))
         result = TrainResult(status, self.model.cpu().eval(), self.data.vocab, self.data.labels, kept, self.best,
-                             seconds, self.step, self.tokens,
-                             confusion_matrix(self.test.labels, pred, len(self.data.labels)), baselines,
-                             self.clock.spent)
+                             seconds, self.step, self.tokens, confusion, baselines, self.clock.spent)
         self._emit("on_end", result)
         return result
 
 
-def auto_threads() -> int:
-    """All cores but one (at least 1): keeps a core for the UI, the browser and the OS."""
-    return max(1, (os.cpu_count() or 1) - 1)
+def auto_threads(processes: int = 1) -> int:
+    """All cores but one (at least 1), shared by this machine's training processes: keeps a core for the UI,
+    the browser and the OS."""
+    return max(1, ((os.cpu_count() or 1) - 1) // max(1, processes))
 
 
 def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event | None = None) -> TrainResult:
-    """Train on ``corpus`` with ``cfg``; every callback hears each step. ``stop.set()`` ends it cleanly."""
-    torch.set_num_threads(cfg.threads or auto_threads())
+    """Train on ``corpus`` with ``cfg``; every callback hears each step. ``stop.set()`` ends it cleanly.
+
+    Under torchrun (``WORLD_SIZE`` > 1) every rank calls this with the same data and config; rank 0 alone
+    fits the baselines, evaluates and calls the callbacks (so only it writes the run folder).
+    """
+    world = distributed.from_env()
+    callbacks = list(callbacks) if world.main else []
+    torch.set_num_threads(cfg.threads or auto_threads(int(os.environ.get("LOCAL_WORLD_SIZE", world.size))))
     try:
         data = prepare(corpus, cfg)
-        loop = _Loop(data, cfg, callbacks, stop)
-        baselines = fit_baselines(corpus, cfg.seed, keep_model=True) if cfg.baselines else ({}, None)
+        loop = _Loop(data, cfg, callbacks, stop, world)
+        baselines = ({}, None)
+        if cfg.baselines and world.main:
+            baselines = fit_baselines(corpus, cfg.seed, keep_model=True)
         return loop.run(corpus.summary(), baselines)
     except BaseException as e:
         for cb in callbacks:
             getattr(cb, "on_fail", lambda *a: None)(e)
         raise
+    finally:
+        if world.active:
+            distributed.teardown()

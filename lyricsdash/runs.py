@@ -200,7 +200,9 @@ class RunRecorder(Callback):
     def on_fail(self, error: BaseException) -> None:
         if not self.summary:
             return  # failed before the folder was made
-        self.summary.update(status="stopped" if isinstance(error, KeyboardInterrupt) else "failed",
+        status = "interrupted" if getattr(error, "interrupted", False) else \
+            "stopped" if isinstance(error, KeyboardInterrupt) else "failed"
+        self.summary.update(status=status,
                             error=str(error) or type(error).__name__, finished_at=_now())
         self._close()
 
@@ -277,9 +279,12 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[s
 
 
 def load_config(run_dir: Path) -> TrainConfig:
+    """config.json: the TrainConfig fields, plus the number of processes that trained (world_size)."""
     try:
-        return TrainConfig.from_dict(_read_json(run_dir / RunFolder.CONFIG))
-    except (ConfigError, TypeError) as e:
+        values = _read_json(run_dir / RunFolder.CONFIG)
+        values.pop("world_size", None)
+        return TrainConfig.from_dict(values)
+    except (ConfigError, TypeError, AttributeError) as e:
         raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None
 
 
