@@ -2,7 +2,8 @@
 a 3,000-song, 20-artist corpus (the shape of a bigger lyrics set).
 
     python bench/scale.py [--sizes 5000 10000 20000 50000] [--steps 40]
-    python bench/scale.py --end-to-end [--songs 3000 --artists 20] [--set stride=64 ...]
+    python bench/scale.py --end-to-end [--songs 3000 --artists 20] [--set-each stride=64 ...]
+    python bench/scale.py --processes 1 2 [--songs 20000 --artists 100]   # torchrun, one epoch each
 
 For each size, in a fresh subprocess (so peak memory is that size's own): loading + splitting time,
 tokenizing + vocabulary + encoding time, peak resident memory, and seconds per epoch of the default
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from _common import machine, table, write_section
 
@@ -76,6 +79,75 @@ def end_to_end_section(args) -> None:
     write_section("scale-end-to-end", body)
 
 
+def torchrun_run(csv: str, procs: int, threads: int, runs: str) -> dict:
+    """One epoch of the default config under torchrun with ``procs`` processes (evaluation at the end only)."""
+    import os
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sets = ["epochs=1", "eval_every=100000", "baselines=0", f"threads={threads}"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={procs}", "--master-addr=127.0.0.1",
+           f"--master-port={port}", "-m", "lyricsdash", "train", "--train", csv, "--quiet", "--json", "--runs-dir",
+           runs, *[a for kv in sets for a in ("--set", kv)]]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    summary = json.loads((Path(r["run_dir"]) / "summary.json").read_text())
+    steps_s = summary["train_seconds"] - (summary.get("eval_seconds") or 0.0)
+    return {"procs": procs, "threads": threads, "tokens_per_s": summary["tokens"] / steps_s, "steps": r["steps"],
+            "seconds": steps_s}
+
+
+def processes_section(args) -> None:
+    import tempfile
+
+    tmp = tempfile.mkdtemp()
+    csv = f"{tmp}/songs.csv"
+    synthetic_songs(args.songs, args.artists, seed=2).to_csv(csv, index=False)
+    rows = []
+    for procs in args.processes:
+        for threads in sorted({1, max(1, (os.cpu_count() or 1) // procs)}):
+            m = torchrun_run(csv, procs, threads, f"{tmp}/runs")
+            rows.append([m["procs"], m["threads"], m["steps"], f"{m['seconds']:.0f}", f"{m['tokens_per_s']:,.0f}"])
+            print(rows[-1], flush=True)
+    body = (f"## Scale out (torchrun)\n\nMachine: {machine()}  \nSynthetic corpus, {args.songs:,} songs by "
+            f"{args.artists} artists; one epoch of the default config under `torch.distributed.run` (gloo), "
+            "evaluation at the end only; tokens/s of the training steps (evaluation left out).\n\n"
+            + table(["processes", "torch threads each", "global steps", "seconds", "training tokens/s"], rows)
+            + "\n\n" + paper_table())
+    print(body)
+    write_section("scale-out", body)
+
+
+def paper_table() -> str:
+    """Gradient all-reduce volume per step against the compute per step, for two model sizes."""
+    from lyricsdash.config import TrainConfig
+    from lyricsdash.model import LyricsLSTM, ModelSpec, count_parameters
+
+    rows = []
+    for name, cfg, tokens in (("default (64/64 BiLSTM, windows 64)", TrainConfig(), 32 * 64),
+                              ("reference (256 emb, 2 x LSTM 128, whole songs)",
+                               TrainConfig(embed_dim=256, hidden_size=128, num_layers=2, bidirectional=False,
+                                           batch_size=64), 64 * 250)):
+        for vocab in (3_000, 30_000):
+            model = LyricsLSTM(ModelSpec.from_config(cfg, vocab, 20))
+            params = count_parameters(model)
+            lstm = sum(p.numel() for n, p in model.named_parameters() if n.startswith("layers"))
+            flops = 6 * lstm * tokens  # forward + backward of the gate matmuls, per step
+            mb = 4 * params / 1e6  # fp32 gradients; a ring all-reduce sends and receives ~2x this per rank
+            rows.append([name, f"{vocab:,}", f"{params:,}", f"{mb:.1f}", f"{2 * mb:.1f}", f"{flops / 1e9:.2f}",
+                         f"{8 * 2 * mb / 1e3 / (flops / 1e12):.0f}"])
+    return ("### On paper: gradient all-reduce volume per step against compute per step\n\n"
+            "DDP all-reduces every gradient each step, the embedding's included (dense gradients). Per step and "
+            "rank a ring all-reduce moves about 2x the gradient bytes. The last column is the network bandwidth "
+            "at which sending them takes as long as computing the step on a device doing 1 TFLOP/s of LSTM work "
+            "(a fast GPU does several): below it, more machines stop paying off.\n\n"
+            + table(["model", "vocabulary", "parameters", "gradient MB", "MB moved per rank per step",
+                     "GFLOP per step", "break-even Gbit/s at 1 TFLOP/s"], rows))
+
+
 def measure(n_songs: int, steps: int) -> dict:
     import torch
     from speed import engine_tokens_per_s
@@ -110,7 +182,13 @@ def main() -> None:
     p.add_argument("--artists", type=int, default=20)
     p.add_argument("--set-each", nargs="*", action="append", metavar="KEY=VALUE",
                    help="with --end-to-end: one config per --set-each (repeatable); default: the defaults")
+    p.add_argument("--processes", type=int, nargs="*", help="torchrun with these process counts instead")
     args = p.parse_args()
+    if args.processes:
+        args.songs = args.songs if args.songs != 3000 else 20000
+        args.artists = args.artists if args.artists != 20 else 100
+        processes_section(args)
+        return
     if args.end_to_end:
         end_to_end_section(args)
         return
