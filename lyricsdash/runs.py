@@ -72,6 +72,7 @@ class RunFolder:
 
     CONFIG, METRICS, VOCAB, LABELS = "config.json", "metrics.csv", "vocab.json", "labels.json"
     MODEL, SUMMARY, BASELINE = "model.pt", "summary.json", "baseline.pt"
+    ANNOTATIONS = "annotations.json"  # what the user wrote about the run: {"name", "note"}
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -87,6 +88,22 @@ class RunFolder:
     model_path = property(lambda self: self.path / self.MODEL)
     summary_path = property(lambda self: self.path / self.SUMMARY)
     baseline_path = property(lambda self: self.path / self.BASELINE)
+    annotations_path = property(lambda self: self.path / self.ANNOTATIONS)
+
+    def annotations(self) -> dict:
+        """{"name": str, "note": str}: empty strings when the user wrote nothing (or the file is unreadable)."""
+        try:
+            data = json.loads(self.annotations_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        return {k: str(data.get(k) or "")[:2000] for k in ("name", "note")}
+
+    def annotate(self, name: str, note: str) -> None:
+        """Save the run's name and note (atomically; the rest of the folder is never touched)."""
+        if not self.path.is_dir():
+            raise RunError(f"No run {self.run_id!r}.")
+        write_json(self.annotations_path, {"name": name.strip()[:200], "note": note.strip()[:2000]})
 
     def summary(self) -> dict:
         return read_summary(self.path)
@@ -271,6 +288,7 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[s
         try:
             s = read_summary(d)
             s["config"] = _read_json(d / RunFolder.CONFIG)
+            s["annotations"] = RunFolder(d).annotations()
             runs.append(s)
         except RunError as e:
             warnings.append(f"Skipped {d.name}: {e}")

@@ -30,7 +30,7 @@ def baseline(r: dict, name: str):
 
 
 table = pd.DataFrame([{
-    "run": r["run_id"], "status": r.get("status"), "test acc": r.get("test_accuracy"),
+    "run": r["run_id"], "name": r["annotations"]["name"], "status": r.get("status"), "test acc": r.get("test_accuracy"),
     "TF-IDF words": baseline(r, "tfidf_words"), "TF-IDF chars": baseline(r, "tfidf_chars"),
     "best val acc": r.get("best_val_accuracy"), "steps": r.get("steps"), "seconds": r.get("train_seconds"),
     "params": r.get("params"), "hidden": r["config"].get("hidden_size"), "epochs": r["config"].get("epochs"),
@@ -57,12 +57,19 @@ if chosen:
                  format_func={"step": "global step", "elapsed_s": "wall time"}.get)
     smoothing = c3.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="ui_compare_smoothing")
     diff = differing_settings({rid: by_id[rid]["config"] for rid in chosen})
-    names = {rid: ", ".join(f"{k}={v[rid]}" for k, v in diff.items() if k != "seed") or rid for rid in chosen}
+    names = {rid: by_id[rid]["annotations"]["name"] or ", ".join(f"{k}={v[rid]}" for k, v in diff.items()
+                                                                  if k != "seed") or rid for rid in chosen}
     if len(set(names.values())) < len(chosen):  # same settings: tell them apart by seed or id
         names = {rid: f"{n} (seed {by_id[rid]['config'].get('seed')})" if "seed" in diff else f"{n} ({rid})"
                  for rid, n in names.items()}
     frames = {names[rid]: RunFolder(runs_dir() / rid).metrics() for rid in chosen}
     st.plotly_chart(charts.compare_figure(frames, metric, x, smoothing), width="stretch", key="compare")
+    if len(chosen) >= 2:
+        with st.expander(f"Settings that differ between the {len(chosen)} chosen runs"):
+            if diff:
+                st.dataframe(pd.DataFrame(diff).T.rename(columns=lambda rid: names[rid]).astype(str), width="stretch")
+            else:
+                st.write("None: the runs share every setting.")
 
 # ------------------------------------------------------------------ one run
 st.subheader("One run")
@@ -72,6 +79,14 @@ st.code(report_text(run), language=None, wrap_lines=True)
 if run.get("note"):
     st.caption(run["note"])
 folder = RunFolder(runs_dir() / rid)
+n1, n2, n3 = st.columns([2, 4, 1], vertical_alignment="bottom")
+for field in ("name", "note"):  # the saved text, until the user types
+    st.session_state.setdefault(f"{field}_{rid}", run["annotations"][field])
+name = n1.text_input("Name", key=f"name_{rid}", placeholder="e.g. baseline, 128 units")
+note = n2.text_input("Note", key=f"note_{rid}", placeholder="what you tried, what you saw")
+if n3.button("Save", key=f"save_{rid}"):
+    folder.annotate(name, note)
+    st.rerun()
 d1, d2, d3 = st.columns(3)
 if folder.model_path.exists():
     d1.download_button(f"Download {folder.MODEL}", folder.model_path.read_bytes(), f"{rid}-{folder.MODEL}",

@@ -151,3 +151,17 @@ def test_a_run_deleted_while_another_tab_views_it(app, finished_run, runs_dir):
     viewer.text_area(key="ui_lyrics").input("sea wave harbor").run()  # the viewer's next interaction
     assert not viewer.exception
     assert "No trained model yet" in viewer.info[0].value
+
+
+def test_naming_a_run_and_comparing_settings(app, runs_dir, corpus, tiny_cfg):
+    for hidden in (8, 16):
+        train(corpus, tiny_cfg.replace(hidden_size=hidden, epochs=1, baselines=False), [RunRecorder(runs_dir)])
+    # under AppTest the first input after switch_page is lost to the deep-link workaround's rerun
+    # (pages.common.page_setup); a browser keeps it (checked with Playwright on /runs)
+    at = app().switch_page("pages/runs.py").run().run()
+    at.text_input[0].input("my first try").run()
+    at.button[next(i for i, b in enumerate(at.button) if b.label == "Save")].click().run()
+    assert not at.exception
+    assert "my first try" in at.dataframe[0].value["name"].tolist()
+    diff = next(d.value for d in at.dataframe if "hidden_size" in d.value.index)
+    assert sorted(diff.loc["hidden_size"].tolist()) == ["16", "8"]

@@ -112,3 +112,23 @@ def test_delete_refuses_a_running_run_and_removes_a_finished_one(finished_run, r
     (d / "summary.json").write_text(json.dumps(s))
     delete_run(runs_dir, d.name)
     assert not d.exists()
+
+
+def test_a_run_keeps_the_name_and_note_its_user_gives_it(finished_run, runs_dir):
+    from lyricsdash.runs import RunFolder
+
+    d, _ = finished_run
+    folder = RunFolder(d)
+    assert folder.annotations() == {"name": "", "note": ""}
+    folder.annotate("  small model ", "tried lr 0.02")
+    (run,), _ = list_runs(runs_dir)
+    assert run["annotations"] == {"name": "small model", "note": "tried lr 0.02"}
+    folder.annotations_path.write_text("not json")
+    assert folder.annotations() == {"name": "", "note": ""}  # a damaged file never breaks the listing
+
+
+def test_differing_settings_name_only_what_differs():
+    from lyricsdash.runs import differing_settings
+
+    diff = differing_settings({"a": {"lr": 0.1, "seed": 0, "epochs": 8}, "b": {"lr": 0.2, "seed": 0, "epochs": 8}})
+    assert diff == {"lr": {"a": 0.1, "b": 0.2}}
