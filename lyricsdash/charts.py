@@ -127,10 +127,10 @@ def compare_figure(runs: dict[str, pd.DataFrame], column: str = "test_acc", x: s
     return fig
 
 
-def confusion_figure(matrix: list[list[int]], labels: list[str]) -> go.Figure:
+def confusion_figure(matrix: list[list[int]], labels: list[str], title: str = "Confusion matrix on the test set"):
     fig = go.Figure(go.Heatmap(z=np.asarray(matrix), x=labels, y=labels, colorscale="Blues", texttemplate="%{z}",
                                hovertemplate="true %{y}<br>predicted %{x}: %{z}<extra></extra>"))
-    fig.update_layout(title="Confusion matrix on the test set", xaxis_title="predicted", yaxis_title="true",
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true",
                       yaxis_autorange="reversed", height=360, margin=_LAYOUT["margin"])
     return fig
 

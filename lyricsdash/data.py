@@ -96,20 +96,50 @@ def _decode(raw: bytes, name: str) -> str:
                         "`iconv -f latin1 -t utf-8`.") from None
 
 
-def _pick_columns(df: pd.DataFrame, name: str) -> pd.DataFrame:
+def read_lyrics(source, name: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV of lyrics to classify -> (songs, notes): columns ``artist`` (empty when the file has none),
+    ``song``, ``text``. Malformed lines and rows without lyrics are left out and counted in ``notes``; the
+    good rows are kept."""
+    raw, name = _read_bytes(source, name)
+    text = _decode(raw, name)
+    if not text.strip():
+        raise DataError(f"{name} is empty. Give a CSV file with a header row naming a 'text' (lyrics) column.")
+    bad: list[str] = []
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="python", index_col=False,
+                         on_bad_lines=lambda fields: bad.append(",".join(fields)[:60]) and None)
+    except (pd.errors.ParserError, csv.Error, pd.errors.EmptyDataError, ValueError) as e:
+        raise DataError(f"{name} is not a readable CSV file ({_one_line(e)}). Check that quotes are balanced.") \
+            from None
+    df = _pick_columns(df, name, required=("text",))
+    notes = [f"{name}: left out {len(bad)} malformed line(s) with more fields than the header (first: "
+             f"{bad[0]!r}...)."] if bad else []
+    empty = df["text"].astype(str).str.strip() == ""
+    if empty.any():
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(empty.to_numpy())[:5])
+        notes.append(f"{name}: left out {int(empty.sum())} row(s) without lyrics (CSV lines {rows}"
+                     f"{' ...' if empty.sum() > 5 else ''}).")
+    df = df[~empty].reset_index(drop=True).astype(str)
+    if df.empty:
+        raise DataError(f"{name} holds no row with lyrics. Fill the 'text' column.")
+    return df, notes
+
+
+def _pick_columns(df: pd.DataFrame, name: str, required=("artist", "text")) -> pd.DataFrame:
     lower = {}
     for col in df.columns:
         lower.setdefault(str(col).strip().lower(), col)
     chosen = {}
     for want, aliases in ALIASES.items():
         hit = next((lower[a] for a in aliases if a in lower), None)
-        if hit is None and want != "song":
+        if hit is None and want in required:
             found = ", ".join(repr(" ".join(str(c).split())[:40]) for c in list(df.columns)[:10]) or "none"
             raise DataError(f"{name} has no '{want}' column (found: {found}). "
                             f"The first row must be a header naming the columns; accepted names for this one: "
                             f"{', '.join(aliases)}.")
         chosen[want] = hit
-    out = pd.DataFrame({"artist": df[chosen["artist"]], "text": df[chosen["text"]]})
+    artist = df[chosen["artist"]] if chosen["artist"] is not None else ""
+    out = pd.DataFrame({"artist": artist, "text": df[chosen["text"]]})
     out["song"] = df[chosen["song"]] if chosen["song"] is not None else [f"song {i + 1}" for i in range(len(df))]
     return out[["artist", "song", "text"]]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import pandas as pd
+
 from .batches import encode
 from .evaluate import EvalSet
 from .runs import load_baseline, load_model
@@ -62,6 +64,20 @@ class Predictor:
         seconds = self._second_opinions(texts)
         return [self._prediction(t, row, second) for t, row, second in
                 zip(token_lists, logp.exp().tolist(), seconds, strict=True)]
+
+    def classify_frame(self, songs: pd.DataFrame, chunk: int = 256) -> pd.DataFrame:
+        """Songs (columns song, text, and artist: empty when unknown) -> one row per song: the predicted
+        artist, its probability, each artist's probability, the true artist and whether it was right."""
+        rows = []
+        for start in range(0, len(songs), chunk):  # bounded memory for big uploads
+            part = songs.iloc[start:start + chunk]
+            for (_, song), pred in zip(part.iterrows(), self.predict_many(list(part["text"])), strict=True):
+                true = str(song.get("artist", "") or "")
+                rows.append({"song": song["song"], "artist": true or None, "predicted": pred.artist,
+                             "probability": pred.probabilities[pred.artist],
+                             "correct": (pred.artist == true) if true else None,
+                             **{f"p({a})": pred.probabilities[a] for a in self.labels}})
+        return pd.DataFrame(rows)
 
     def _second_opinions(self, texts: list[str]) -> list[dict | None]:
         if self.baseline is None:

@@ -1,11 +1,15 @@
-"""Classify: paste lyrics, see which artist they sound like, and what the run's best baseline says."""
+"""Classify: paste lyrics (or upload a CSV of songs), see which artist they sound like, and what the run's best
+baseline says."""
 
+import pandas as pd
 import streamlit as st
 
 from lyricsdash import charts
+from lyricsdash.data import DataError, read_lyrics
 from lyricsdash.predictor import MAX_CHARS, PredictError
 from lyricsdash.runs import RunError, RunFolder, list_runs
 from pages.common import page_setup, pct, predictor, runs_dir
+from pages.source import UPLOAD_MB
 
 st.title("Classify lyrics")
 page_setup()
@@ -24,38 +28,81 @@ choice = st.selectbox(
     "Model (run)", list(by_id), key="ui_classify_run",
     format_func=lambda rid: f"{rid} · {by_id[rid].get('status')} · test {pct(by_id[rid].get('test_accuracy'))} · "
                             f"{by_id[rid].get('data', '')}")
-text = st.text_area("Lyrics", height=220, key="ui_lyrics", placeholder="Paste the lyrics of a song here…")
-if not st.button("Classify", type="primary", key="classify"):
-    st.stop()
-if not text.strip():
-    st.warning("There is no text to classify yet: paste the lyrics of a song above.")
-    st.stop()
-if len(text) > MAX_CHARS:
-    st.info(f"That paste holds {len(text):,} characters; only the first {MAX_CHARS:,} are read.")
-
 folder = RunFolder(runs_dir() / choice)
-try:
-    pred = predictor(str(folder.path), folder.checkpoint_time()).predict(text)
-except (RunError, PredictError, OSError) as e:
-    st.error(str(e))
-    st.stop()
 
-st.subheader(f"Sounds most like **{pred.artist}** ({pct(pred.probabilities[pred.artist])})")
-second = pred.second_opinion
-if second:
-    agree = "agrees" if second["artist"] == pred.artist else "disagrees"
-    base = by_id[choice].get("baselines", {})
-    scores = " · ".join(f"{b['label']} {pct(b.get('test_acc'))}" for b in base.values())
-    st.markdown(f"Second opinion, **{second['method']}**: {second['artist']} ({pct(second['probability'])}), "
-                f"{agree} with the LSTM.")
-    st.caption(f"Test accuracy on the same songs: LSTM {pct(by_id[choice].get('test_accuracy'))} · {scores}.")
-st.plotly_chart(charts.probabilities_figure(pred.probabilities), width="stretch", key="probs")
-unknown = (f"{pred.unknown_words:,} of them ({pred.unknown_distinct:,} different) the model never saw in training"
-           + (f": {', '.join(pred.unknown_examples)}" if pred.unknown_examples else "")
-           + (" …" if pred.unknown_distinct > len(pred.unknown_examples) else ""))
-st.caption(f"{pred.words:,} words read; {unknown}.")
-if pred.no_known_words:
-    st.warning("None of these words were in the training songs: the model read only its unknown-word token, so "
-               "this answer says nothing about the lyrics.")
-if pred.truncated:
-    st.info("The text is longer than the model reads; only its first words were used (max_len in the run's config).")
+
+def paste_one() -> None:
+    text = st.text_area("Lyrics", height=220, key="ui_lyrics", placeholder="Paste the lyrics of a song here…")
+    if not st.button("Classify", type="primary", key="classify"):
+        return
+    if not text.strip():
+        st.warning("There is no text to classify yet: paste the lyrics of a song above.")
+        return
+    if len(text) > MAX_CHARS:
+        st.info(f"That paste holds {len(text):,} characters; only the first {MAX_CHARS:,} are read.")
+    try:
+        pred = predictor(str(folder.path), folder.checkpoint_time()).predict(text)
+    except (RunError, PredictError, OSError) as e:
+        st.error(str(e))
+        return
+    st.subheader(f"Sounds most like **{pred.artist}** ({pct(pred.probabilities[pred.artist])})")
+    second = pred.second_opinion
+    if second:
+        agree = "agrees" if second["artist"] == pred.artist else "disagrees"
+        base = (by_id[choice].get("baselines") or {}).values()
+        scores = " · ".join(f"{b['label']} {pct(b.get('test_acc'))}" for b in base)
+        st.markdown(f"Second opinion, **{second['method']}**: {second['artist']} ({pct(second['probability'])}), "
+                    f"{agree} with the LSTM.")
+        st.caption(f"Test accuracy on the same songs: LSTM {pct(by_id[choice].get('test_accuracy'))} · {scores}.")
+    st.plotly_chart(charts.probabilities_figure(pred.probabilities), width="stretch", key="probs")
+    unknown = (f"{pred.unknown_words:,} of them ({pred.unknown_distinct:,} different) the model never saw in training"
+               + (f": {', '.join(pred.unknown_examples)}" if pred.unknown_examples else "")
+               + (" …" if pred.unknown_distinct > len(pred.unknown_examples) else ""))
+    st.caption(f"{pred.words:,} words read; {unknown}.")
+    if pred.no_known_words:
+        st.warning("None of these words were in the training songs: the model read only its unknown-word token, so "
+                   "this answer says nothing about the lyrics.")
+    if pred.truncated:
+        st.info("The text is longer than the model reads; only its first words were used (max_len in the run's "
+                "config).")
+
+
+def upload_many() -> None:
+    f = st.file_uploader(f"A CSV of lyrics (a 'text' or 'lyrics' column; 'song' and 'artist' optional; up to "
+                         f"{UPLOAD_MB} MB)", type=["csv"], key="ui_classify_csv")
+    if f is None:
+        return
+    try:
+        songs, notes = read_lyrics(f.getvalue(), f.name)
+        with st.spinner(f"Classifying {len(songs):,} songs…"):
+            table = predictor(str(folder.path), folder.checkpoint_time()).classify_frame(songs)
+    except (DataError, RunError, PredictError, OSError) as e:
+        st.error(str(e))
+        return
+    for note in notes:
+        st.warning(note)
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="percent") for c in table.columns
+                                if c == "probability" or c.startswith("p(")})
+    st.download_button("Download predictions (CSV)", table.to_csv(index=False), f"{choice}-predictions.csv",
+                       "text/csv", key="dl_predictions")
+    known = table[table["artist"].isin(by_id[choice]["corpus"]["labels"])]
+    if known.empty:
+        return
+    acc = known["correct"].mean()
+    others = int(table["artist"].notna().sum() - len(known))
+    st.subheader(f"Accuracy on the {len(known):,} songs by artists the model knows: {pct(acc)}")
+    if others:
+        st.caption(f"{others:,} song(s) by artists the model was not trained on are left out of the accuracy.")
+    labels = by_id[choice]["corpus"]["labels"]
+    matrix = pd.crosstab(pd.Categorical(known["artist"], labels), pd.Categorical(known["predicted"], labels),
+                         dropna=False)
+    st.plotly_chart(charts.confusion_figure(matrix.to_numpy().tolist(), labels, title="Confusion matrix of the "
+                                            "uploaded songs"), width="stretch", key="many_confusion")
+
+
+one, many = st.tabs(["Paste lyrics", "Classify a CSV of songs"])
+with one:
+    paste_one()
+with many:
+    upload_many()

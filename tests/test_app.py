@@ -38,6 +38,14 @@ def finished_run(runs_dir, corpus, tiny_cfg):
     return rec.run_id
 
 
+def open_page(at, path: str):
+    """Switch to a page as a user's first visit does. Under AppTest, when a page's first run ends without
+    st.stop(), the next interaction (a click, an input) is lost to the deep-link workaround's bookkeeping
+    (pages.common.page_setup); a browser keeps it (the Playwright tests click right after a deep link), so
+    the page is run once more before the test interacts."""
+    return at.switch_page(path).run().run()
+
+
 def visit_all(at):
     for page in PAGES:
         at.switch_page(page).run()
@@ -69,7 +77,7 @@ def test_every_page_renders_with_the_real_data(app, real_data, monkeypatch):
 
 
 def test_config_widgets_come_from_train_config(app):
-    at = app().switch_page("pages/train.py").run()
+    at = open_page(app(), "pages/train.py")
     at.select_slider(key="cfg_hidden_size").set_value(32).run()
     at.selectbox(key="cfg_pooling").set_value("mean").run()
     text = " ".join(m.value for m in [*at.markdown, *at.caption])
@@ -79,7 +87,7 @@ def test_config_widgets_come_from_train_config(app):
 
 
 def test_classify_flow(app, finished_run):
-    at = app().switch_page("pages/classify.py").run()
+    at = open_page(app(), "pages/classify.py")
     at.button(key="classify").click().run()
     assert "no text to classify" in at.warning[0].value
     at.text_area(key="ui_lyrics").input("desert highway boots gravel zzqx").run()
@@ -92,7 +100,7 @@ def test_classify_flow(app, finished_run):
 
 
 def test_training_runs_in_the_background_and_a_second_start_is_refused(app):
-    at = app().switch_page("pages/train.py").run()
+    at = open_page(app(), "pages/train.py")
     at.select_slider(key="cfg_epochs").set_value(40).run()
     at.button(key="start").click().run()
     assert not at.exception and not at.error
@@ -130,7 +138,7 @@ def test_good_upload_is_used(app, tmp_path):
 
 
 def test_deleting_a_run_asks_and_removes_it(app, finished_run, runs_dir):
-    at = app().switch_page("pages/runs.py").run()
+    at = open_page(app(), "pages/runs.py")
     at.button(key="ask_delete").click().run()
     assert at.button(key="confirm_delete").label == f"Yes, delete {finished_run}"
     at.button(key="confirm_delete").click().run()
@@ -145,7 +153,7 @@ def test_deleting_a_run_asks_and_removes_it(app, finished_run, runs_dir):
 def test_a_run_deleted_while_another_tab_views_it(app, finished_run, runs_dir):
     from lyricsdash.runs import delete_run
 
-    viewer = app().switch_page("pages/classify.py").run()
+    viewer = open_page(app(), "pages/classify.py")
     assert viewer.selectbox(key="ui_classify_run").value == finished_run
     delete_run(runs_dir, finished_run)  # another tab deletes it
     viewer.text_area(key="ui_lyrics").input("sea wave harbor").run()  # the viewer's next interaction
@@ -156,12 +164,28 @@ def test_a_run_deleted_while_another_tab_views_it(app, finished_run, runs_dir):
 def test_naming_a_run_and_comparing_settings(app, runs_dir, corpus, tiny_cfg):
     for hidden in (8, 16):
         train(corpus, tiny_cfg.replace(hidden_size=hidden, epochs=1, baselines=False), [RunRecorder(runs_dir)])
-    # under AppTest the first input after switch_page is lost to the deep-link workaround's rerun
-    # (pages.common.page_setup); a browser keeps it (checked with Playwright on /runs)
-    at = app().switch_page("pages/runs.py").run().run()
+    at = open_page(app(), "pages/runs.py")
     at.text_input[0].input("my first try").run()
     at.button[next(i for i, b in enumerate(at.button) if b.label == "Save")].click().run()
     assert not at.exception
     assert "my first try" in at.dataframe[0].value["name"].tolist()
     diff = next(d.value for d in at.dataframe if "hidden_size" in d.value.index)
     assert sorted(diff.loc["hidden_size"].tolist()) == ["16", "8"]
+
+
+def test_classifying_a_csv_of_songs_keeps_the_good_rows_of_a_file_with_bad_ones(app, finished_run):
+    csv = ("song,artist,text\n"
+           "one,Demo · Harbor Lights,sea wave harbor sail anchor tide\n"
+           "two,Demo · Dust Road Prophets,desert highway boots gravel dust road\n"
+           "three,Demo · Velvet Disco Club,dance floor groove mirror ball glitter,EXTRA,FIELDS\n"
+           "four,Demo · Velvet Disco Club,\n"
+           "five,Nobody We Know,disco disco glitter\n").encode()
+    at = open_page(app(), "pages/classify.py")
+    at.file_uploader(key="ui_classify_csv").upload("songs.csv", csv, "text/csv").run()
+    assert not at.exception and not at.error
+    warnings = " ".join(w.value for w in at.warning)
+    assert "1 malformed line" in warnings and "1 row(s) without lyrics" in warnings
+    table = at.dataframe[0].value
+    assert table["song"].tolist() == ["one", "two", "five"]
+    assert table.loc[table["song"] == "one", "predicted"].item() == "Demo · Harbor Lights"
+    assert "Accuracy on the 2 songs by artists the model knows" in at.subheader[0].value

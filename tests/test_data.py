@@ -145,3 +145,12 @@ def test_a_row_longer_than_the_header_is_an_error_not_lost_data(tmp_path):
     p.write_text("artist,text\nA,words,extra\nB,more words\n")
     with pytest.raises(DataError, match="long_row.csv is not a readable CSV"):
         read_songs(p)
+
+
+def test_lyrics_to_classify_need_only_a_text_column():
+    from lyricsdash.data import read_lyrics
+
+    df, notes = read_lyrics(b"lyrics\nsome words here\n\nmore words\n", "mine.csv")
+    assert df["text"].tolist() == ["some words here", "more words"] and set(df["artist"]) == {""}
+    with pytest.raises(DataError, match="no 'text' column"):
+        read_lyrics(b"artist,title\nA,B\n", "bad.csv")

@@ -58,3 +58,15 @@ def test_the_second_opinion_is_the_runs_best_baseline_loaded_as_plain_data(run):
 def test_repeated_unknown_words_are_counted_and_listed_once(run):
     p = Predictor.from_run(run[0]).predict("qwzx qwzx qwzx sea")
     assert (p.unknown_words, p.unknown_distinct, p.unknown_examples) == (3, 1, ["qwzx"])
+
+
+def test_a_table_of_songs_is_classified_row_by_row(run):
+    import pandas as pd
+
+    d, corpus = run
+    songs = corpus.test.assign(artist=[*corpus.test["artist"][:-1], ""])
+    table = Predictor.from_run(d).classify_frame(songs, chunk=7)  # several chunks
+    assert len(table) == len(songs) and table["song"].tolist() == songs["song"].tolist()
+    assert table["correct"].iloc[-1] is None and pd.isna(table["artist"].iloc[-1])
+    probs = table[[c for c in table.columns if c.startswith("p(")]]
+    assert ((probs.sum(axis=1) - 1).abs() < 1e-5).all()
