@@ -74,6 +74,7 @@ class StartInfo:
     config: dict
     baselines: dict[str, dict] = field(default_factory=dict)  # name -> {"val_acc", "test_acc", ...}
     baseline_model: object | None = None  # the best baseline by validation (baselines.BaselineModel)
+    test_songs: list[str] = field(default_factory=list)  # the test songs' titles, in order
 
 
 @dataclass
@@ -90,6 +91,8 @@ class TrainResult:
     confusion: list[list[int]] = field(default_factory=list)  # of the kept weights; rows: true, columns: predicted
     baselines: dict[str, dict] = field(default_factory=dict)
     eval_seconds: float = 0.0  # of train_seconds, spent evaluating validation and test
+    test_probs: list[list[float]] = field(default_factory=list)  # (songs, C) of the kept weights; rank 0 only
+    test_labels: list[int] = field(default_factory=list)  # the test songs' true class ids
 
     @property
     def params(self) -> int:
@@ -217,11 +220,11 @@ class _Loop:
         for cb in self.callbacks:
             getattr(cb, name, lambda *a: None)(*args)
 
-    def info(self, corpus_summary: dict, baselines: tuple) -> StartInfo:
+    def info(self, corpus_summary: dict, baselines: tuple, test_songs: list[str]) -> StartInfo:
         return StartInfo(count_parameters(self.model), describe(self.model), self.model.spec.to_dict(),
                          self.data.labels, self.data.vocab, self.total_steps, self.steps_per_epoch,
                          len(self.data.train.seqs), self.data.train.n_tokens, str(self.device), corpus_summary,
-                         self.cfg.to_dict() | {"world_size": self.world.size}, *baselines)
+                         self.cfg.to_dict() | {"world_size": self.world.size}, *baselines, test_songs)
 
     def step_once(self, idx: np.ndarray) -> tuple[float, float, int]:
         """One global step; with several ranks each trains its shard and the figures are summed over ranks."""
@@ -272,8 +275,8 @@ class _Loop:
         return Checkpoint(c.step, c.val_acc, c.val_loss, c.test_acc, c.test_loss,
                           self._state() if with_state else None)
 
-    def run(self, corpus_summary: dict, baselines: tuple = ({}, None)) -> TrainResult:
-        self._emit("on_start", self.info(corpus_summary, baselines))
+    def run(self, corpus_summary: dict, baselines: tuple = ({}, None), test_songs: list[str] = ()) -> TrainResult:
+        self._emit("on_start", self.info(corpus_summary, baselines, list(test_songs)))
         t0, status, since_best = time.perf_counter(), "finished", 0
         for epoch in range(1, self.cfg.epochs + 1):
             best_before = self.best.step
@@ -307,12 +310,14 @@ class _Loop:
         kept = self.kept() if main else Checkpoint(self.step)
         if kept.state is not None:
             self.model.load_state_dict(kept.state)
-        confusion = []
+        confusion, probs = [], []
         if main:
-            _, _, pred = self.test.evaluate(self.model)
-            confusion = confusion_matrix(self.test.labels, pred, len(self.data.labels))
+            logp = self.test.song_log_probs(self.model)  # (songs, C)
+            confusion = confusion_matrix(self.test.labels, logp.argmax(1), len(self.data.labels))
+            probs = logp.exp().tolist()
         result = TrainResult(status, self.model.cpu().eval(), self.data.vocab, self.data.labels, kept, self.best,
-                             seconds, self.step, self.tokens, confusion, baselines, self.clock.spent)
+                             seconds, self.step, self.tokens, confusion, baselines, self.clock.spent, probs,
+                             self.test.labels.tolist())
         self._emit("on_end", result)
         return result
 
@@ -338,7 +343,7 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
         baselines = ({}, None)
         if cfg.baselines and world.main:
             baselines = fit_baselines(corpus, cfg.seed, keep_model=True)
-        return loop.run(corpus.summary(), baselines)
+        return loop.run(corpus.summary(), baselines, corpus.test["song"].astype(str).tolist())
     except BaseException as e:
         for cb in callbacks:
             getattr(cb, "on_fail", lambda *a: None)(e)

@@ -73,6 +73,7 @@ class RunFolder:
     CONFIG, METRICS, VOCAB, LABELS = "config.json", "metrics.csv", "vocab.json", "labels.json"
     MODEL, SUMMARY, BASELINE = "model.pt", "summary.json", "baseline.pt"
     ANNOTATIONS = "annotations.json"  # what the user wrote about the run: {"name", "note"}
+    TEST = "test_predictions.csv"  # one row per test song: title, true and predicted artist, probabilities
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -89,6 +90,15 @@ class RunFolder:
     summary_path = property(lambda self: self.path / self.SUMMARY)
     baseline_path = property(lambda self: self.path / self.BASELINE)
     annotations_path = property(lambda self: self.path / self.ANNOTATIONS)
+    test_path = property(lambda self: self.path / self.TEST)
+
+    def test_predictions(self) -> pd.DataFrame | None:
+        """The kept weights' answer for every test song (None for runs without the file)."""
+        try:
+            return pd.read_csv(self.test_path, keep_default_na=False, dtype={"song": str, "artist": str,
+                                                                              "predicted": str})
+        except (OSError, ValueError, pd.errors.ParserError):
+            return None
 
     def annotations(self) -> dict:
         """{"name": str, "note": str}: empty strings when the user wrote nothing (or the file is unreadable)."""
@@ -166,7 +176,7 @@ class RunRecorder(Callback):
 
     def on_start(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
-        self.spec = info.model_spec
+        self.spec, self.test_songs = info.model_spec, info.test_songs
         write_json(self.folder.config_path, info.config)
         atomic_write(self.folder.vocab_path, info.vocab.to_json())
         write_json(self.folder.labels_path, info.labels)
@@ -206,6 +216,8 @@ class RunRecorder(Callback):
 
     def on_end(self, result) -> None:
         self._save(result.kept)
+        if result.test_probs:
+            atomic_write(self.folder.test_path, test_table(result, self.test_songs).to_csv(index=False))
         if result.best.step:
             self.summary.update(best_val_accuracy=result.best.val_acc, best_step=result.best.step)
         self.summary.update(status=result.status, finished_at=_now(), train_seconds=result.train_seconds,
@@ -228,6 +240,17 @@ class RunRecorder(Callback):
         if self._csv is not None:
             self._file.close()
             self._csv = None
+
+
+def test_table(result, titles: list[str]) -> pd.DataFrame:
+    """One row per test song: title, true artist, predicted artist, probability of the true one, right or not,
+    and every artist's probability."""
+    labels, probs = result.labels, result.test_probs
+    pred = [max(range(len(labels)), key=p.__getitem__) for p in probs]
+    rows = [{"song": titles[i] if i < len(titles) else f"song {i + 1}", "artist": labels[t],
+             "predicted": labels[pred[i]], "p_true": probs[i][t], "correct": pred[i] == t,
+             **{f"p({a})": probs[i][j] for j, a in enumerate(labels)}} for i, t in enumerate(result.test_labels)]
+    return pd.DataFrame(rows)
 
 
 def _now() -> str:

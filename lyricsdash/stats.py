@@ -82,3 +82,12 @@ def estimate_seconds(cfg: TrainConfig, info: dict, num_classes: int) -> tuple[fl
     tps = measure_tokens_per_s(cfg, info["vocab_size"], num_classes, seq_len)
     train_s = info["train_tokens"] * cfg.epochs / tps
     return 1.25 * train_s, tps
+
+
+def per_artist_scores(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and test songs per artist, from a run's test predictions."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    p, r, f, n = precision_recall_fscore_support(table["artist"], table["predicted"], labels=labels,
+                                                 zero_division=0)
+    return pd.DataFrame({"precision": p, "recall": r, "F1": f, "songs": n}, index=pd.Index(labels, name="artist"))

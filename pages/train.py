@@ -8,6 +8,7 @@ from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunFolder
 from pages.common import page_setup, pct, registry, runs_dir
+from pages.explorer import test_explorer
 from pages.source import cached_estimate, cached_preview, current_corpus
 from pages.widgets import config_from_state, config_widget, remember, reset_config
 
@@ -142,8 +143,8 @@ if job.done and folder.summary_path.exists():
     st.subheader("Report")
     st.code(report_text(summary), language=None, wrap_lines=True)
     if summary.get("confusion_matrix"):
-        st.plotly_chart(charts.confusion_figure(summary["confusion_matrix"], summary["corpus"]["labels"]),
-                        width="stretch", key="confusion")
+        st.subheader("Test songs")
+        test_explorer(folder, summary, "train_explorer")
     if summary.get("checkpoint"):
         st.page_link("pages/classify.py", label="Classify lyrics with this model", icon="🔎")
 if folder.metrics_path.exists():

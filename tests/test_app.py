@@ -189,3 +189,18 @@ def test_classifying_a_csv_of_songs_keeps_the_good_rows_of_a_file_with_bad_ones(
     assert table["song"].tolist() == ["one", "two", "five"]
     assert table.loc[table["song"] == "one", "predicted"].item() == "Demo · Harbor Lights"
     assert "Accuracy on the 2 songs by artists the model knows" in at.subheader[0].value
+
+
+def test_the_test_explorer_lists_the_songs_of_a_confusion_cell(app, finished_run, runs_dir):
+    from lyricsdash.runs import RunFolder
+
+    at = open_page(app(), "pages/runs.py")
+    assert not at.exception
+    table = RunFolder(runs_dir / finished_run).test_predictions()
+    songs = next(d.value for d in at.dataframe if "p_true" in d.value.columns)
+    assert len(songs) == len(table)
+    per_artist = next(d.value for d in at.dataframe if "recall" in d.value.columns)
+    assert per_artist["songs"].sum() == len(table)
+    at.selectbox(key="runs_explorer_cell").set_value("wrong only").run()
+    wrong = next(d.value for d in at.dataframe if "p_true" in d.value.columns)
+    assert len(wrong) == int((~table["correct"]).sum())

@@ -30,7 +30,7 @@ def finished_run(corpus, tiny_cfg, runs_dir):
 def test_a_run_folder_holds_plain_data(finished_run):
     d, result = finished_run
     assert sorted(p.name for p in d.iterdir()) == ["baseline.pt", "config.json", "labels.json", "metrics.csv",
-                                                   "model.pt", "summary.json", "vocab.json"]
+                                                   "model.pt", "summary.json", "test_predictions.csv", "vocab.json"]
     s = read_summary(d)
     assert s["status"] == "finished" and s["params"] == result.params and s["steps"] == result.steps
     assert s["test_accuracy"] == pytest.approx(result.kept.test_acc) and s["kept_step"] == result.kept.step
@@ -132,3 +132,19 @@ def test_differing_settings_name_only_what_differs():
 
     diff = differing_settings({"a": {"lr": 0.1, "seed": 0, "epochs": 8}, "b": {"lr": 0.2, "seed": 0, "epochs": 8}})
     assert diff == {"lr": {"a": 0.1, "b": 0.2}}
+
+
+def test_the_test_explorer_table_agrees_with_the_confusion_matrix(finished_run, corpus):
+    from lyricsdash.runs import RunFolder
+    from lyricsdash.stats import per_artist_scores
+
+    d, result = finished_run
+    table = RunFolder(d).test_predictions()
+    assert table["song"].tolist() == corpus.test["song"].tolist()
+    labels = result.labels
+    counts = [[int(((table["artist"] == t) & (table["predicted"] == p)).sum()) for p in labels] for t in labels]
+    assert counts == read_summary(d)["confusion_matrix"]
+    assert table["correct"].mean() == pytest.approx(read_summary(d)["test_accuracy"])
+    scores = per_artist_scores(table, labels)
+    assert scores["songs"].tolist() == [sum(row) for row in counts]
+    assert scores.loc[labels[0], "recall"] == pytest.approx(counts[0][0] / sum(counts[0]))

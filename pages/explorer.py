@@ -1,0 +1,50 @@
+"""The test-set explorer, shared by the Train page (after a run) and the Runs page: which test songs a run's
+kept weights get wrong, per-artist precision, recall and F1 beside the confusion matrix."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lyricsdash import charts
+from lyricsdash.runs import RunFolder
+from lyricsdash.stats import per_artist_scores
+from pages.common import pct
+
+
+def test_explorer(folder: RunFolder, summary: dict, key: str) -> None:
+    table = folder.test_predictions()
+    labels = (summary.get("corpus") or {}).get("labels", [])
+    if table is None or table.empty or not labels:
+        st.caption("No per-song test predictions for this run (runs from before the explorer, or unfinished).")
+        return
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.confusion_figure(summary["confusion_matrix"], labels), width="stretch",
+                      key=f"{key}_confusion")
+    right.markdown(f"**Per artist** · {pct(table['correct'].mean())} of {len(table)} test songs right")
+    right.dataframe(per_artist_scores(table, labels), width="stretch",
+                    column_config={c: st.column_config.NumberColumn(format="%.2f") for c in ("precision", "recall",
+                                                                                           "F1")})
+    cells = {"all test songs": None, "wrong only": "wrong"}
+    for t in labels:
+        for p in labels:
+            n = int(((table["artist"] == t) & (table["predicted"] == p)).sum())
+            if n and t != p:
+                cells[f"{t} taken for {p} ({n})"] = (t, p)
+    show = st.selectbox("Show", list(cells), key=f"{key}_cell",
+                        help="A cell of the confusion matrix: the songs of one artist taken for another.")
+    part = table
+    if cells[show] == "wrong":
+        part = table[~table["correct"]]
+    elif cells[show]:
+        part = table[(table["artist"] == cells[show][0]) & (table["predicted"] == cells[show][1])]
+    event = st.dataframe(part[["song", "artist", "predicted", "p_true", "correct"]], hide_index=True,
+                         width="stretch", on_select="rerun", selection_mode="single-row", key=f"{key}_songs",
+                         column_config={"p_true": st.column_config.NumberColumn("probability of the true artist",
+                                                                                 format="percent")})
+    rows = event.selection.rows if event and event.selection else []
+    if rows:
+        song = part.iloc[rows[0]]
+        probs = {a: float(song[f"p({a})"]) for a in labels}
+        st.plotly_chart(charts.probabilities_figure(dict(sorted(probs.items(), key=lambda kv: -kv[1]))),
+                        width="stretch", key=f"{key}_song_probs")
+        st.caption(f"“{song['song']}” by {song['artist']}: the model gives {pct(song['p_true'])} to the true artist.")
