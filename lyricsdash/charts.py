@@ -177,3 +177,41 @@ def report_figure(summary: dict, metrics: pd.DataFrame) -> go.Figure:
     fig.update_layout(height=820, title=f"lyricsdash run {summary.get('run_id', '')}",
                       legend={"orientation": "h", "y": -0.08})
     return fig
+
+
+def experiment_figure(results: dict[str, dict], setting: str | None) -> go.Figure:
+    """Test accuracy per setting value: the mean, with a bar from the min to the max over seeds or folds."""
+    labels = [k for k, r in results.items() if r["n"]]
+    mean = np.array([results[k]["mean"] for k in labels])
+    lo, hi = np.array([results[k]["min"] for k in labels]), np.array([results[k]["max"] for k in labels])
+    fig = go.Figure(go.Scatter(x=labels, y=mean, mode="markers+lines", marker={"size": 10}, name="mean",
+                               error_y={"type": "data", "symmetric": False, "array": hi - mean,
+                                        "arrayminus": mean - lo},
+                               text=[f"{results[k]['n']} run(s)" for k in labels],
+                               hovertemplate="%{x}: mean %{y:.1%} (%{text})<extra></extra>"))
+    fig.update_layout(title="Test accuracy: mean, and min–max over the runs", xaxis_title=setting or "setting",
+                      xaxis_type="category", yaxis_title="test accuracy", yaxis_tickformat=".0%", **_LAYOUT)
+    return fig
+
+
+def band_figure(curves: dict[str, list[pd.DataFrame]], column: str = "test_acc") -> go.Figure:
+    """Per setting value, the mean curve over its runs with a min–max band, against the global step."""
+    fig = go.Figure()
+    for i, (label, frames) in enumerate(curves.items()):
+        parts = [f[["step", column]].dropna() for f in frames if not f.empty]
+        if not parts:
+            continue
+        g = pd.concat(parts).groupby("step")[column]
+        stats = downsample(pd.DataFrame({"mean": g.mean(), "min": g.min(), "max": g.max(), "n": g.size()})
+                           .reset_index())
+        color, x = PALETTE[i % len(PALETTE)], stats["step"].to_numpy(float)
+        fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]),
+                                 y=np.concatenate([stats["max"].to_numpy(float), stats["min"].to_numpy(float)[::-1]]),
+                                 fill="toself", fillcolor=color, opacity=0.2, line={"width": 0}, hoverinfo="skip",
+                                 showlegend=False))
+        fig.add_trace(go.Scatter(x=x, y=stats["mean"].to_numpy(float), mode="lines", name=f"{label} (mean)",
+                                 line={"color": color, "width": 2}))
+    title = METRIC_TITLES.get(column, column)
+    fig.update_layout(title=f"{title} per global step: mean and min–max band over the runs",
+                      xaxis_title="global batch step", yaxis_title=title, **_LAYOUT)
+    return fig

@@ -13,6 +13,7 @@ from . import distributed
 from .config import ConfigError, TrainConfig, parse_overrides
 from .data import DataError
 from .engine import TrainingError, train
+from .experiments import Experiment, Plan, describe, run_all
 from .predictor import PredictError, Predictor
 from .records import Callback, evaluated
 from .report import report_text
@@ -35,19 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lyricsdash", description="Train and use an LSTM that tells which "
                                 "artist wrote a song's lyrics.")
     sub = p.add_subparsers(required=True, metavar="command")
-    t = sub.add_parser("train", help="train a model and save a run folder")
-    t.add_argument("--train", help="training CSV (artist,song,text); default: $LYRICSDASH_DATA_DIR, ./data, "
-                   "else the synthetic demo corpus")
-    t.add_argument("--test", help="test CSV; without it the training file is split by artist")
-    t.add_argument("--demo", action="store_true", help="use the built-in synthetic demo corpus")
-    t.add_argument("--artists", help="comma-separated artists to keep")
-    t.add_argument("--top-k", type=int, help="keep the K artists with most songs")
-    t.add_argument("--runs-dir", help="where run folders go (default $LYRICSDASH_RUNS_DIR or ./runs)")
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a TrainConfig field "
-                   "(repeatable); see `python -m lyricsdash config`")
-    t.add_argument("--json", action="store_true", help="end stdout with one JSON object")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t = _data_args(sub.add_parser("train", help="train a model and save a run folder"))
     t.set_defaults(func=cmd_train)
+    sw = _data_args(sub.add_parser("sweep", help="runs over seeds, or one setting swept over values x seeds: "
+                                   "--set hidden_size=32,64,128 --seeds 3"))
+    sw.add_argument("--seeds", type=int, default=3, help="runs per value (default 3)")
+    sw.set_defaults(func=cmd_sweep)
+    cv = _data_args(sub.add_parser("cv", help="k-fold cross-validation of a setting (train and test pooled)"))
+    cv.add_argument("--folds", type=int, default=5)
+    cv.add_argument("--seeds", type=int, default=1, help="runs per fold (default 1)")
+    cv.set_defaults(func=cmd_cv)
     c = sub.add_parser("config", help="list the settings with defaults, ranges and help")
     c.set_defaults(func=cmd_config)
     pr = sub.add_parser("predict", help="classify lyrics with a run")
@@ -64,6 +62,22 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--runs-dir")
     ls.set_defaults(func=cmd_runs)
     return p
+
+
+def _data_args(t: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options every training command takes: data, runs folder, settings, output."""
+    t.add_argument("--train", help="training CSV (artist,song,text); default: $LYRICSDASH_DATA_DIR, ./data, "
+                   "else the synthetic demo corpus")
+    t.add_argument("--test", help="test CSV; without it the training file is split by artist")
+    t.add_argument("--demo", action="store_true", help="use the built-in synthetic demo corpus")
+    t.add_argument("--artists", help="comma-separated artists to keep")
+    t.add_argument("--top-k", type=int, help="keep the K artists with most songs")
+    t.add_argument("--runs-dir", help="where run folders go (default $LYRICSDASH_RUNS_DIR or ./runs)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a TrainConfig field "
+                   "(repeatable); see `python -m lyricsdash config`")
+    t.add_argument("--json", action="store_true", help="end stdout with one JSON object")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    return t
 
 
 # ---------------------------------------------------------------------- train
@@ -138,6 +152,59 @@ def cmd_train(args) -> int:
                           "baselines": {k: v.get("test_acc") for k, v in (summary.get("baselines") or {}).items()},
                           "steps": result.steps, "tokens_per_second": summary.get("tokens_per_second")}))
     return 0
+
+
+def cmd_sweep(args) -> int:
+    overrides = parse_overrides(args.set)
+    swept = [k for k, v in overrides.items() if "," in v]
+    if len(swept) > 1:
+        raise ConfigError(f"A sweep varies one setting; {', '.join(swept)} all have several values.")
+    if not swept:
+        return _experiment(args, Plan("seeds", overrides, seeds=args.seeds))
+    base = {k: v for k, v in overrides.items() if k != swept[0]}
+    values = [v.strip() for v in overrides[swept[0]].split(",") if v.strip()]
+    return _experiment(args, Plan("sweep", base, swept[0], values, seeds=args.seeds))
+
+
+def cmd_cv(args) -> int:
+    return _experiment(args, Plan("cv", parse_overrides(args.set), seeds=args.seeds, folds=args.folds))
+
+
+def _experiment(args, plan: Plan) -> int:
+    """Run an experiment's runs one after another in this process; Ctrl-C stops the current run and skips
+    the rest."""
+    corpus, data = load_corpus(args, TrainConfig.from_dict(plan.base))
+    exp = Experiment.create(plan, args.runs_dir, data)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    total = len(exp.data["runs"])
+    print(f"Experiment {exp.path}: {describe(exp)}", file=sys.stderr)
+
+    def train_one(run_corpus, cfg, i):
+        recorder = RunRecorder(args.runs_dir, data=data)
+        result = train(run_corpus, cfg, [recorder, _Progress(args.quiet)], stop)
+        r = exp.data["runs"][i]
+        print(f"run {i + 1}/{total} {r['label']} seed {r['seed']}" + (f" fold {r['fold'] + 1}" if r["fold"] is not
+              None else "") + f": {result.status}, test {100 * result.kept.test_acc:.1f} %", file=sys.stderr)
+        return recorder.run_id, result.status
+
+    run_all(exp, corpus, train_one, stop.is_set)
+    results = exp.results()
+    for label, r in results.items():
+        print(f"{plan.setting or 'setting'}={label}: test accuracy mean {_pct(r['mean'])}, min {_pct(r['min'])}, "
+              f"max {_pct(r['max'])} over {r['n']} run(s)")
+    print(f"Experiment folder: {exp.path}")
+    if args.json:
+        print(json.dumps({"experiment_dir": str(exp.path), "status": exp.data["status"], "kind": plan.kind,
+                          "setting": plan.setting, "settings": {k: {kk: (None if isinstance(vv, float) and
+                                                                          vv != vv else vv)
+                                                                    for kk, vv in v.items()}
+                                                                for k, v in results.items()}}))
+    return 0
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None or v != v else f"{100 * v:.2f} %"
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

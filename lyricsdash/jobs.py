@@ -23,6 +23,7 @@ import pandas as pd
 from .config import TrainConfig
 from .data import Corpus
 from .engine import train
+from .experiments import Experiment, Plan, run_all
 from .records import RECORD_FIELDS, Callback, MetricsBuffer, evaluated
 from .runs import RunRecorder, new_run_id, run_path, runs_root
 
@@ -184,25 +185,80 @@ def _child_main(corpus, cfg, runs_dir, run_id, data, conn, stop, parent_pid) -> 
         conn.close()
 
 
+class ExperimentJob:
+    """An experiment's runs, queued one after another through the registry (one training at a time)."""
+
+    def __init__(self, registry: JobRegistry, corpus: Corpus, plan: Plan, runs_dir=None, data: str = ""):
+        self.registry, self.corpus, self.runs_dir, self.data = registry, corpus, runs_dir, data
+        self.exp = Experiment.create(plan, runs_dir, data)
+        self.cancel_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"experiment-{self.exp.data['id']}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            run_all(self.exp, self.corpus, self._train_one, self.cancel_event.is_set)
+        except Exception:  # noqa: BLE001 - the experiment file says what happened to each run
+            log.exception("experiment %s failed", self.exp.data["id"])
+
+    def _train_one(self, corpus: Corpus, cfg: TrainConfig, i: int) -> tuple[str, str]:
+        job = TrainingJob(corpus, cfg, self.runs_dir, self.data, isolate=self.registry.isolate)
+        self.registry.current = job  # the Train page follows the run in progress
+        job.thread.start()
+        while job.thread.is_alive():
+            job.thread.join(0.2)
+            if self.cancel_event.is_set():
+                job.stop()
+        if job.status == "failed":
+            raise RuntimeError(job.error or "training failed")
+        return job.run_id, job.status
+
+    def cancel(self) -> None:
+        """Stop the run in progress (it is saved as stopped) and skip the runs still queued."""
+        self.cancel_event.set()
+
+    def progress(self) -> tuple[int, int]:
+        """(runs done, runs in all)."""
+        runs = self.exp.data["runs"]
+        return sum(r["status"] not in ("queued", "running") for r in runs), len(runs)
+
+
 class JobRegistry:
-    """One training at a time per process; the last job stays readable after it ends."""
+    """One training at a time per process (a run, or an experiment's queue of runs); the last job stays
+    readable after it ends."""
 
     def __init__(self, isolate: bool = True):
         self._lock, self.isolate = threading.Lock(), isolate
         self.current: TrainingJob | None = None
+        self.experiment: ExperimentJob | None = None
 
     def start(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "") -> TrainingJob:
         with self._lock:
-            if self.running():
-                raise JobBusy(f"Run {self.current.run_id} is already training on this server; stop it or wait "
-                              "for it to finish before starting another.")
+            self._refuse_if_busy()
             job = TrainingJob(corpus, cfg, runs_dir, data, isolate=self.isolate)
             job.thread.start()
             self.current = job
             return job
 
+    def start_experiment(self, corpus: Corpus, plan: Plan, runs_dir=None, data: str = "") -> ExperimentJob:
+        with self._lock:
+            self._refuse_if_busy()
+            self.experiment = ExperimentJob(self, corpus, plan, runs_dir, data)
+            self.experiment.thread.start()
+            return self.experiment
+
+    def _refuse_if_busy(self) -> None:
+        if self.experiment_running():
+            raise JobBusy(f"Experiment {self.experiment.exp.data['id']} is running on this server; cancel it or "
+                          "wait for it to finish before starting another training.")
+        if self.running():
+            raise JobBusy(f"Run {self.current.run_id} is already training on this server; stop it or wait "
+                          "for it to finish before starting another.")
+
+    def experiment_running(self) -> bool:
+        return self.experiment is not None and self.experiment.thread.is_alive()
+
     def running(self) -> bool:
-        return self.current is not None and self.current.thread.is_alive()
+        return self.experiment_running() or (self.current is not None and self.current.thread.is_alive())
 
     def is_running(self, run_id: str) -> bool:
         return self.running() and self.current.run_id == run_id

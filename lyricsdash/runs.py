@@ -33,6 +33,7 @@ from .records import RECORD_FIELDS, Callback, evaluated
 from .text import Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
+EXPERIMENTS = "experiments"  # the folder of experiments inside the runs folder (lyricsdash.experiments)
 FORMAT = 1
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 log = logging.getLogger(__name__)
@@ -306,7 +307,7 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[s
     root = runs_root(root)
     runs, warnings = [], []
     for d in sorted(root.iterdir() if root.is_dir() else [], reverse=True):
-        if not d.is_dir() or d.name.startswith("."):
+        if not d.is_dir() or d.name.startswith(".") or d.name == EXPERIMENTS:
             continue
         try:
             s = read_summary(d)

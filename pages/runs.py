@@ -7,6 +7,7 @@ from lyricsdash import charts
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs
 from pages.common import flash, page_setup, pct, registry, runs_dir
+from pages.experiments_ui import experiments_list
 from pages.explorer import test_explorer
 
 st.title("Runs")
@@ -120,6 +121,7 @@ else:
 if run.get("confusion_matrix"):
     with st.expander("Test songs: which ones this run gets wrong"):
         test_explorer(folder, run, "runs_explorer")
+experiments_list()
 if run.get("status") == "running":
     st.caption(f"Training now: step {run.get('steps') or 0:,}; best validation so far "
                f"{pct(run.get('best_val_accuracy'))}.")

@@ -8,6 +8,7 @@ from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunFolder
 from pages.common import page_setup, pct, registry, runs_dir
+from pages.experiments_ui import experiment_progress, experiment_starter
 from pages.explorer import test_explorer
 from pages.source import cached_estimate, cached_preview, current_corpus
 from pages.widgets import config_from_state, config_widget, remember, reset_config
@@ -30,7 +31,7 @@ st.title("Train")
 page_setup()
 jobs = registry()
 job = jobs.current
-running = job.cfg if jobs.running() else None  # every tab shows a running run's own settings, disabled
+running = job.cfg if jobs.running() and job is not None else None  # every tab: the running run's own, disabled
 
 # ---------------------------------------------------------------- settings
 for col, name in zip(st.columns(len(ESSENTIALS)), ESSENTIALS, strict=True):
@@ -64,7 +65,7 @@ elif running is not None:
     st.markdown(f"Run **{job.run_id}** is training with the settings shown (disabled until it ends).")
 
 left, mid, right = st.columns([1, 1, 4])
-if left.button("▶ Start training", type="primary", disabled=running is not None or corpus is None, key="start"):
+if left.button("▶ Start training", type="primary", disabled=jobs.running() or corpus is None, key="start"):
     try:
         jobs.start(corpus, cfg, runs_dir(), data=source.describe())
         st.rerun()  # redraw every control as the running run's, disabled
@@ -76,6 +77,10 @@ if running is not None:
         st.toast("Stopping after the current step…")
 else:
     mid.button("Reset to defaults", key="reset", on_click=reset_config)
+
+with st.expander("Experiment: repeat with seeds, sweep a setting, or cross-validate", expanded=False):
+    experiment_starter(cfg, corpus, source, disabled=running is not None or jobs.running())
+experiment_progress()
 
 if job is None:
     st.info("No training yet on this server. Set the hyperparameters and press Start.")

@@ -204,3 +204,32 @@ def test_the_test_explorer_lists_the_songs_of_a_confusion_cell(app, finished_run
     at.selectbox(key="runs_explorer_cell").set_value("wrong only").run()
     wrong = next(d.value for d in at.dataframe if "p_true" in d.value.columns)
     assert len(wrong) == int((~table["correct"]).sum())
+
+
+def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_dir):
+    from lyricsdash.experiments import list_experiments
+    from lyricsdash.runs import read_summary
+    from pages.common import registry
+
+    at = open_page(app(), "pages/train.py")
+    for key, value in (("cfg_epochs", 1), ("cfg_embed_dim", 8), ("cfg_hidden_size", 8)):
+        at.select_slider(key=key).set_value(value).run()
+    at.radio(key="ui_exp_mode").set_value("sweep").run()
+    at.selectbox(key="ui_exp_setting").set_value("hidden_size").run()
+    at.text_input(key="ui_exp_values_hidden_size").input("8, 16").run()
+    at.number_input(key="ui_exp_seeds_sweep").set_value(2).run()
+    assert "4 runs" in " ".join(c.value for c in at.caption)
+    at.button(key="start_experiment").click().run()
+    assert not at.exception and not at.error
+    job = registry().experiment
+    job.thread.join(300)
+    (exp,) = list_experiments(runs_dir)
+    assert exp.data["status"] == "finished" and [r["status"] for r in exp.data["runs"]] == ["finished"] * 4
+    results = exp.results()
+    for r in results.values():
+        assert r["accuracies"] == [read_summary(runs_dir / rid)["test_accuracy"] for rid in r["runs"]]
+        assert len({read_summary(runs_dir / rid)["params"] for rid in r["runs"]}) == 1
+    at.switch_page("pages/runs.py").run()
+    table = next(d.value for d in at.dataframe if "mean test acc" in d.value.columns)
+    assert table["setting"].tolist() == ["8", "16"]
+    assert table["mean test acc"].tolist() == pytest.approx([results["8"]["mean"], results["16"]["mean"]])

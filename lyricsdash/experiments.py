@@ -1,0 +1,181 @@
+"""Experiments of many runs: repeat a setting over seeds, sweep one setting over values (x seeds), or k-fold
+cross-validation of a setting (train and test pooled, stratified by artist).
+
+An experiment is plain data beside the runs (``<runs>/experiments/<id>/experiment.json``): its plan, and per
+run its label (the swept value), seed, fold, run id, status and test accuracy. The runs themselves are
+ordinary run folders. Runs go one after another; a run that fails is recorded and the rest go on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ConfigError, TrainConfig, field_names, field_spec, parse_value
+from .data import Corpus, make_corpus
+from .runs import EXPERIMENTS as DIR
+from .runs import RunError, _now, new_run_id, read_summary, run_path, runs_root, write_json
+
+KINDS = ("seeds", "sweep", "cv")
+
+
+@dataclass
+class Plan:
+    kind: str  # seeds, sweep or cv
+    base: dict = field(default_factory=dict)  # TrainConfig overrides shared by every run
+    setting: str | None = None  # the swept setting (kind=sweep)
+    values: list = field(default_factory=list)  # its values, parsed to the setting's type
+    seeds: int = 1  # runs per value (seeds 0..seeds-1 added to the base seed)
+    folds: int = 0  # kind=cv: folds of train+test pooled
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ConfigError(f"Unknown experiment kind {self.kind!r}: one of {', '.join(KINDS)}.")
+        if self.kind == "sweep":
+            if not self.setting or not self.values:
+                raise ConfigError("A sweep needs one setting and at least one value, e.g. hidden_size=32,64,128.")
+            if self.setting not in field_names():
+                raise ConfigError(f"Unknown setting {self.setting!r}. Known settings: {', '.join(field_names())}.")
+            kind = field_spec(self.setting)["type"]
+            self.values = [parse_value(self.setting, kind, str(v)) for v in self.values]
+        if self.kind == "cv" and not 2 <= self.folds <= 20:
+            raise ConfigError("Cross-validation needs 2 to 20 folds.")
+        if not 1 <= self.seeds <= 50:
+            raise ConfigError("Seeds must be 1 to 50.")
+        TrainConfig.from_dict(self.base)  # checks the shared settings now, not after the first run
+
+    def runs(self) -> list[dict]:
+        """One entry per run: label, config overrides, seed and fold."""
+        base_seed = int(TrainConfig.from_dict(self.base).seed)
+        labels = [(str(v), {self.setting: v}) for v in self.values] if self.kind == "sweep" else [("all", {})]
+        folds = range(self.folds) if self.kind == "cv" else [None]
+        return [{"label": label, "overrides": {**self.base, **extra, "seed": base_seed + s}, "seed": base_seed + s,
+                 "fold": k} for label, extra in labels for k in folds for s in range(self.seeds)]
+
+
+def cv_corpus(corpus: Corpus, folds: int, fold: int, cfg: TrainConfig) -> Corpus:
+    """Fold ``fold`` of ``folds``: train+validation+test pooled, stratified by artist (seeded by cfg.seed's
+    experiment-wide base, so that every run of the experiment sees the same folds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    pooled = pd.concat([corpus.train, corpus.val, corpus.test]).reset_index(drop=True)
+    counts = pooled["artist"].value_counts()
+    if counts.min() < folds:
+        raise ConfigError(f"{folds}-fold cross-validation needs at least {folds} songs per artist; "
+                          f"{counts.idxmin()} has {counts.min()}.")
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(pooled, pooled["artist"]))
+    tr, te = splits[fold]
+    return make_corpus(pooled.iloc[tr].reset_index(drop=True), pooled.iloc[te].reset_index(drop=True),
+                       val_fraction=cfg.val_fraction, seed=cfg.seed, name=f"{corpus.name} (fold {fold + 1}/{folds})")
+
+
+class Experiment:
+    """An experiment folder: experiment.json, rewritten atomically after each run."""
+
+    def __init__(self, path: Path, data: dict):
+        self.path, self.data = Path(path), data
+
+    @classmethod
+    def create(cls, plan: Plan, root=None, source: str = "") -> Experiment:
+        exp_id = new_run_id()
+        path = runs_root(root) / DIR / exp_id
+        path.mkdir(parents=True)
+        runs = [{**r, "run_id": None, "status": "queued", "test_accuracy": None} for r in plan.runs()]
+        exp = cls(path, {"id": exp_id, "created_at": _now(), "status": "queued", "data": source,
+                         "plan": asdict(plan), "runs": runs})
+        exp.save()
+        return exp
+
+    @classmethod
+    def load(cls, path: Path) -> Experiment:
+        try:
+            data = json.loads((Path(path) / "experiment.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise RunError(f"{Path(path).name}: experiment.json cannot be read ({e}).") from None
+        return cls(Path(path), data)
+
+    @property
+    def plan(self) -> Plan:
+        return Plan(**self.data["plan"])
+
+    def save(self) -> None:
+        write_json(self.path / "experiment.json", self.data)
+
+    def update(self, i: int, **values) -> None:
+        self.data["runs"][i].update(values)
+        self.save()
+
+    def results(self) -> dict[str, dict]:
+        """Per label: the runs' ids and test accuracies, and their mean, min and max (finished runs only)."""
+        out = {}
+        for r in self.data["runs"]:
+            entry = out.setdefault(r["label"], {"runs": [], "accuracies": []})
+            entry["runs"].append(r["run_id"])
+            if r["status"] == "finished" and r["test_accuracy"] is not None:
+                entry["accuracies"].append(r["test_accuracy"])
+        for entry in out.values():
+            acc = entry["accuracies"]
+            entry.update(mean=statistics.mean(acc) if acc else math.nan, min=min(acc, default=math.nan),
+                         max=max(acc, default=math.nan), n=len(acc))
+        return out
+
+
+def list_experiments(root=None) -> list[Experiment]:
+    folder = runs_root(root) / DIR
+    out = []
+    for d in sorted(folder.iterdir() if folder.is_dir() else [], reverse=True):
+        try:
+            out.append(Experiment.load(d))
+        except RunError:
+            continue
+    return out
+
+
+def run_all(exp: Experiment, corpus: Corpus, train_one, cancelled=lambda: False) -> Experiment:
+    """Run the experiment's queued runs one after another through ``train_one(corpus, cfg) -> (run_id, status)``.
+
+    A run that raises is recorded as failed and the rest go on; ``cancelled()`` true skips what is left.
+    """
+    plan = exp.plan
+    exp.data["status"] = "running"
+    exp.save()
+    for i, r in enumerate(exp.data["runs"]):
+        if r["status"] != "queued":
+            continue
+        if cancelled():
+            exp.update(i, status="cancelled")
+            continue
+        exp.update(i, status="running")
+        try:
+            cfg = TrainConfig.from_dict(r["overrides"])
+            run_corpus = cv_corpus(corpus, plan.folds, r["fold"], cfg) if plan.kind == "cv" else corpus
+            run_id, status = train_one(run_corpus, cfg, i)
+            exp.update(i, run_id=run_id, status=status, test_accuracy=_test_accuracy(exp.path.parent.parent, run_id))
+        except Exception as e:  # noqa: BLE001 - one failed run must not stop the others
+            exp.update(i, status="failed", error=" ".join(str(e).split())[:300] or type(e).__name__)
+    exp.data["status"] = "cancelled" if cancelled() else "finished"
+    exp.save()
+    return exp
+
+
+def _test_accuracy(root: Path, run_id: str | None):
+    if not run_id:
+        return None
+    try:
+        return read_summary(run_path(root, run_id)).get("test_accuracy")
+    except RunError:
+        return None
+
+
+def describe(exp: Experiment) -> str:
+    p = exp.data["plan"]
+    what = {"seeds": "repeat", "sweep": f"sweep {p['setting']} over {', '.join(map(str, p['values']))}",
+            "cv": f"{p['folds']}-fold cross-validation"}[p["kind"]]
+    base = ", ".join(f"{k}={v}" for k, v in p["base"].items()) or "defaults"
+    return f"{what} × {p['seeds']} seed(s) · {base} · {len(exp.data['runs'])} runs"
+

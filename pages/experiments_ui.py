@@ -1,0 +1,102 @@
+"""Experiment widgets shared by the Train page (start, progress, cancel) and the Runs page (results)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lyricsdash import charts
+from lyricsdash.config import ConfigError, TrainConfig, field_names, field_spec
+from lyricsdash.experiments import Experiment, Plan, describe, list_experiments
+from lyricsdash.jobs import JobBusy
+from lyricsdash.runs import RunFolder
+from pages.common import pct, registry, runs_dir
+from pages.widgets import LABELS
+
+MODES = {"seeds": "Repeat with N seeds", "sweep": "Sweep one setting (× seeds)", "cv": "k-fold cross-validation"}
+SWEEPABLE = [n for n in field_names() if field_spec(n)["type"] in (int, float) and n not in ("seed", "threads")] \
+    + [n for n in field_names() if field_spec(n)["choices"]]
+
+
+def experiment_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None:
+    """Plan an experiment of the current settings and queue its runs."""
+    mode = st.radio("Experiment", list(MODES), format_func=MODES.get, horizontal=True, key="ui_exp_mode")
+    c1, c2, c3 = st.columns(3)
+    seeds = c1.number_input("Seeds per setting", 1, 20, 3 if mode != "cv" else 1, key=f"ui_exp_seeds_{mode}")
+    setting, values, folds = None, [], 0
+    if mode == "sweep":
+        setting = c2.selectbox("Setting", SWEEPABLE, format_func=lambda n: LABELS.get(n, n), key="ui_exp_setting")
+        spec = field_spec(setting)
+        default = ",".join(spec["choices"]) if spec["choices"] else str(spec["default"])
+        values = [v.strip() for v in c3.text_input("Values (comma-separated)", default,
+                                                   key=f"ui_exp_values_{setting}").split(",") if v.strip()]
+    elif mode == "cv":
+        folds = c2.number_input("Folds", 2, 10, 5, key="ui_exp_folds")
+    base = {k: v for k, v in cfg.to_dict().items() if k != (setting or "")}
+    try:
+        plan = Plan(mode, base, setting, values, int(seeds), int(folds))
+    except ConfigError as e:
+        st.error(str(e))
+        return
+    st.caption(f"{len(plan.runs())} runs, one after another, with the settings above"
+               + (f" (each value of {setting})" if setting else "") + ". Test accuracy is reported per setting as "
+               "the mean and the min–max over seeds or folds.")
+    if st.button("▶ Start experiment", disabled=disabled or corpus is None, key="start_experiment"):
+        try:
+            registry().start_experiment(corpus, plan, runs_dir(), data=source.describe())
+            st.rerun()
+        except JobBusy as e:
+            st.error(str(e))
+
+
+def experiment_progress() -> None:
+    """The experiment in progress (or the last one) of this server: progress and Cancel."""
+    job = registry().experiment
+    if job is None:
+        return
+    done, total = job.progress()
+    status = job.exp.data["status"]
+    st.progress(done / total if total else 1.0, text=f"Experiment {job.exp.data['id']} ({status}): {done} of "
+                f"{total} runs done · {describe(job.exp)}")
+    if registry().experiment_running() and st.button("✖ Cancel experiment", key="cancel_experiment",
+                                                     help="Stops the run in progress (saved as stopped) and skips "
+                                                          "the runs still queued; finished runs stay."):
+        job.cancel()
+        st.toast("Cancelling: the current run stops after its step, the rest are skipped.")
+
+
+def experiment_results(exp: Experiment, key: str) -> None:
+    results = exp.results()
+    setting = exp.data["plan"].get("setting")
+    rows = [{"setting": label, "runs": r["n"], "mean test acc": r["mean"], "min": r["min"], "max": r["max"]}
+            for label, r in results.items()]
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="percent")
+                                for c in ("mean test acc", "min", "max")})
+    if not any(r["n"] for r in results.values()):
+        st.caption("No finished run yet.")
+        return
+    a, b = st.columns(2)
+    a.plotly_chart(charts.experiment_figure(results, setting), width="stretch", key=f"{key}_bars")
+    curves = {label: [RunFolder(runs_dir() / rid).metrics() for rid, r in zip(res["runs"], exp.data["runs"],
+                                                                                strict=False) if rid]
+              for label, res in results.items()}
+    b.plotly_chart(charts.band_figure(curves), width="stretch", key=f"{key}_band")
+
+
+def experiments_list() -> None:
+    exps = list_experiments(runs_dir())
+    if not exps:
+        return
+    st.subheader("Experiments")
+    by_id = {e.data["id"]: e for e in exps}
+    chosen = st.selectbox("Experiment", list(by_id), key="ui_experiment",
+                          format_func=lambda i: f"{i} · {by_id[i].data['status']} · {describe(by_id[i])}")
+    exp = by_id[chosen]
+    failed = [r for r in exp.data["runs"] if r["status"] == "failed"]
+    if failed:
+        st.warning(f"{len(failed)} run(s) failed: " + "; ".join(r.get("error", "?") for r in failed[:3]))
+    experiment_results(exp, f"exp_{chosen}")
+    st.caption(f"Saved as plain data in {exp.path.parent.name}/{exp.path.name}/experiment.json; best mean: "
+               + max(((label, r["mean"]) for label, r in exp.results().items() if r["n"]),
+                     key=lambda kv: kv[1], default=("n/a", None))[0]
+               + f" ({pct(max((r['mean'] for r in exp.results().values() if r['n']), default=None))}).")
