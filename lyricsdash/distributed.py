@@ -69,7 +69,12 @@ def setup(world: World, device: torch.device) -> torch.device:
 
 
 def teardown() -> None:
+    """Leave the process group together (a rank that tears down alone can abort a peer still using it)."""
     if dist.is_initialized():
+        try:
+            dist.barrier()
+        except (RuntimeError, dist.DistError):
+            pass  # a peer is already gone: nothing to wait for
         dist.destroy_process_group()
 
 

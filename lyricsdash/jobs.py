@@ -162,16 +162,22 @@ class _Pipe(Callback):
     def __init__(self, conn, parent_pid: int):
         self.conn, self.parent_pid = conn, parent_pid
 
+    def _send(self, message) -> None:
+        if os.getppid() != self.parent_pid:
+            os._exit(1)  # orphaned: the server was killed; the run folder reads as interrupted
+        try:
+            self.conn.send(message)
+        except OSError:  # the server's end of the pipe is gone (killed between the check and the send)
+            os._exit(1)
+
     def on_start(self, info) -> None:
-        self.conn.send(("start", {"total_steps": info.total_steps, "baselines": info.baselines}))
+        self._send(("start", {"total_steps": info.total_steps, "baselines": info.baselines}))
 
     def on_step(self, record: dict) -> None:
-        if os.getppid() != self.parent_pid:  # orphaned: the server was killed; the run reads as interrupted
-            os._exit(1)
-        self.conn.send(("step", record))
+        self._send(("step", record))
 
     def on_end(self, result) -> None:
-        self.conn.send(("end", result.status))
+        self._send(("end", result.status))
 
 
 def _child_main(corpus, cfg, runs_dir, run_id, data, conn, stop, parent_pid) -> None:
@@ -180,7 +186,7 @@ def _child_main(corpus, cfg, runs_dir, run_id, data, conn, stop, parent_pid) -> 
         train(corpus, cfg, [RunRecorder(runs_dir, run_id, data), _Pipe(conn, parent_pid)], stop)
     except Exception as e:  # noqa: BLE001 - the parent shows it; the traceback goes to the console
         log.exception("training %s failed", run_id)
-        conn.send(("fail", str(e) or type(e).__name__))
+        _Pipe(conn, parent_pid)._send(("fail", str(e) or type(e).__name__))
     finally:
         conn.close()
 

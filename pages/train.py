@@ -98,7 +98,7 @@ view = {
 }
 paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
                    help="A refreshing chart resets zoom; pause to zoom and pan. Training goes on.")
-live = not job.done and not paused
+live = jobs.running() and not paused
 
 
 def draw_status(job, live: bool) -> None:
@@ -122,8 +122,9 @@ def draw_status(job, live: bool) -> None:
     m3.metric("Points streamed", f"{len(snap.metrics):,}")
     if snap.error:
         st.error(f"Training failed: {snap.error}")
-    if snap.done and live:
-        st.rerun()  # the whole page: show the final report
+    jobs = registry()
+    if live and (jobs.current is not job or not jobs.running()):
+        st.rerun()  # the job has ended (or an experiment's next run began): the whole page
 
 
 def draw_charts(job, view: dict, live: bool) -> None:
