@@ -161,7 +161,7 @@ def length_histogram(lengths: np.ndarray, max_len: int) -> go.Figure:
     return fig
 
 
-def report_figure(summary: dict, metrics: pd.DataFrame) -> go.Figure:
+def report_figure(summary, metrics: pd.DataFrame) -> go.Figure:
     """Error and accuracy against the global step, one above the other, for the HTML report."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=("Error (cross-entropy) per global step", "Accuracy per global step"))
@@ -170,11 +170,11 @@ def report_figure(summary: dict, metrics: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="global batch step", row=2, col=1)
     fig.update_yaxes(title_text="cross-entropy", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02], row=2, col=1)
-    best = summary.get("best_step")
+    best = summary.best_step
     if best:
         fig.add_vline(x=best, line_dash="dot", line_color=COLORS["val"], annotation_text="best validation")
-    add_baselines(fig, summary.get("baselines"), row=2, col=1)
-    fig.update_layout(height=820, title=f"lyricsdash run {summary.get('run_id', '')}",
+    add_baselines(fig, summary.baselines, row=2, col=1)
+    fig.update_layout(height=820, title=f"lyricsdash run {summary.run_id}",
                       legend={"orientation": "h", "y": -0.08})
     return fig
 

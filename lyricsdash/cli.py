@@ -146,11 +146,11 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps({"run_dir": str(recorder.dir), "run_id": recorder.run_id, "status": result.status,
                           "params": result.params, "train_seconds": round(result.train_seconds, 3),
-                          "test_accuracy": summary.get("test_accuracy"), "keep": summary.get("keep"),
-                          "kept_step": summary.get("kept_step"),
-                          "best_val_accuracy": summary.get("best_val_accuracy"), "best_step": summary.get("best_step"),
-                          "baselines": {k: v.get("test_acc") for k, v in (summary.get("baselines") or {}).items()},
-                          "steps": result.steps, "tokens_per_second": summary.get("tokens_per_second")}))
+                          "test_accuracy": summary.test_accuracy, "keep": summary.keep,
+                          "kept_step": summary.kept_step, "best_val_accuracy": summary.best_val_accuracy,
+                          "best_step": summary.best_step,
+                          "baselines": {k: v.get("test_acc") for k, v in summary.baselines.items()},
+                          "steps": result.steps, "tokens_per_second": summary.tokens_per_second}))
     return 0
 
 
@@ -275,7 +275,7 @@ def cmd_runs(args) -> int:
     if not runs:
         print(f"No runs in {runs_root(args.runs_dir)}/ yet. Train one: python -m lyricsdash train")
     for s in runs:
-        acc = s.get("test_accuracy")
-        print(f"{s['run_id']}  {s.get('status', '?'):11}  params={s.get('params', 0):>9,}  "
+        acc = s.test_accuracy
+        print(f"{s.run_id}  {s.status:11}  params={s.params:>9,}  "
               f"test_acc={'n/a' if acc is None else f'{acc:.3f}'}")
     return 0

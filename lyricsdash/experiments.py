@@ -167,7 +167,7 @@ def _test_accuracy(root: Path, run_id: str | None):
     if not run_id:
         return None
     try:
-        return read_summary(run_path(root, run_id)).get("test_accuracy")
+        return read_summary(run_path(root, run_id)).test_accuracy
     except RunError:
         return None
 

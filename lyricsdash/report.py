@@ -14,59 +14,59 @@ def pct(v, digits: int = 2) -> str:
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f} %"
 
 
-def kept_label(summary: dict) -> str:
+def kept_label(summary) -> str:
     """What the kept weights are, in words."""
-    if summary.get("keep") == "final":
-        return f"final weights (step {summary.get('kept_step')}, after the whole schedule)"
-    return f"best validation checkpoint (step {summary.get('kept_step', summary.get('best_step'))})"
+    if summary.keep == "final":
+        return f"final weights (step {summary.kept_step}, after the whole schedule)"
+    return f"best validation checkpoint (step {summary.kept_step or summary.best_step})"
 
 
-def baselines_line(summary: dict) -> str | None:
+def baselines_line(summary) -> str | None:
     """'LSTM 64.3 % · TF-IDF words + LR 74.4 % · …' on the same test set, or None without baselines."""
-    base = summary.get("baselines") or {}
+    base = summary.baselines or {}
     if not base:
         return None
-    parts = [f"LSTM {pct(summary.get('test_accuracy'), 1)}"]
+    parts = [f"LSTM {pct(summary.test_accuracy, 1)}"]
     parts += [f"{b.get('label', NAMES.get(name, name))} {pct(b.get('test_acc'), 1)}" for name, b in base.items()]
     return " · ".join(parts)
 
 
-def report_text(summary: dict) -> str:
+def report_text(summary) -> str:
     """The assignment's report: architecture, parameters, training time, test accuracy, and the baselines."""
-    lines = [f"Run: {summary.get('run_id', '?')} ({summary.get('status', '?')})",
-             f"Architecture: {summary.get('architecture', '?')}",
-             f"Parameters: {summary.get('params', 0):,}"]
-    if summary.get("train_seconds") is not None:
-        lines.append(f"Training time: {summary['train_seconds']:.1f} s wall-clock, {summary.get('steps', 0)} global "
-                     f"steps, {summary.get('tokens_per_second', 0):,.0f} training tokens/s"
-                     + (f" ({summary['eval_seconds']:.1f} s of it evaluating)" if summary.get("eval_seconds") else ""))
-    if summary.get("checkpoint"):
+    lines = [f"Run: {summary.run_id} ({summary.status})",
+             f"Architecture: {summary.architecture}",
+             f"Parameters: {summary.params:,}"]
+    if summary.train_seconds is not None:
+        lines.append(f"Training time: {summary.train_seconds:.1f} s wall-clock, {summary.steps} global "
+                     f"steps, {summary.tokens_per_second or 0:,.0f} training tokens/s"
+                     + (f" ({summary.eval_seconds:.1f} s of it evaluating)" if summary.eval_seconds else ""))
+    if summary.checkpoint:
         lines += [f"Kept weights: {kept_label(summary)}",
-                  f"Test accuracy of the kept weights: {pct(summary.get('test_accuracy'))} "
-                  f"(cross-entropy {summary.get('test_loss') or float('nan'):.4f})"]
-    elif summary.get("status") in ("running", "starting"):
-        lines.append(f"Training now: step {summary.get('steps') or 0:,} of {summary.get('total_steps') or 0:,}; the "
+                  f"Test accuracy of the kept weights: {pct(summary.test_accuracy)} "
+                  f"(cross-entropy {summary.test_loss or float('nan'):.4f})"]
+    elif summary.status in ("running", "starting"):
+        lines.append(f"Training now: step {summary.steps or 0:,} of {summary.total_steps or 0:,}; the "
                      "first checkpoint is saved at the end of the first epoch.")
     else:
         lines.append("No checkpoint was saved.")
-    if summary.get("best_val_accuracy") is not None:
-        lines.append(f"Best validation accuracy: {pct(summary.get('best_val_accuracy'))} at step "
-                     f"{summary.get('best_step')}")
+    if summary.best_val_accuracy is not None:
+        lines.append(f"Best validation accuracy: {pct(summary.best_val_accuracy)} at step "
+                     f"{summary.best_step}")
     line = baselines_line(summary)
     if line:
         lines.append(f"Same test songs: {line}")
-    if summary.get("error"):
-        lines.append(f"Error: {summary['error']}")
+    if summary.error:
+        lines.append(f"Error: {summary.error}")
     return "\n".join(lines)
 
 
-def report_html(summary: dict, metrics: pd.DataFrame) -> str:
+def report_html(summary, metrics: pd.DataFrame) -> str:
     """A self-contained HTML page: the report text, the per-step curves and the confusion matrix."""
     from . import charts
 
     parts = [charts.report_figure(summary, metrics).to_html(full_html=False, include_plotlyjs=True)]
-    if summary.get("confusion_matrix"):
-        parts.append(charts.confusion_figure(summary["confusion_matrix"], summary["corpus"]["labels"])
+    if summary.confusion_matrix:
+        parts.append(charts.confusion_figure(summary.confusion_matrix, summary.labels)
                      .to_html(full_html=False, include_plotlyjs=False))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>lyricsdash report</title></head><body>"
             f"<pre style='white-space:pre-wrap'>{html.escape(report_text(summary))}</pre>{''.join(parts)}"

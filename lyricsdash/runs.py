@@ -21,6 +21,7 @@ import secrets
 import shutil
 import socket
 import tempfile
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,6 +67,56 @@ def resolve_run(ref: str | os.PathLike, root: str | os.PathLike | None = None) -
     if (p / RunFolder.SUMMARY).is_file() or (p / RunFolder.CONFIG).is_file():
         return p
     return run_path(runs_root(root), str(ref))
+
+
+@dataclass
+class Summary:
+    """summary.json: one name per measure. Written as training goes; read back by every page and the CLI."""
+
+    run_id: str
+    status: str = "running"  # running, finished, stopped, failed, interrupted (read back: process gone)
+    pid: int | None = None  # the training process (a dead one on this host means interrupted)
+    host: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    data: str = ""  # where the songs came from, in words
+    corpus: dict = field(default_factory=dict)  # Corpus.summary(): labels, split sizes, notes
+    params: int = 0
+    architecture: str = ""
+    device: str = ""
+    keep: str = "best_val"  # which weights the run keeps (TrainConfig.keep)
+    total_steps: int = 0
+    steps: int = 0
+    checkpoint: bool = False  # whether model.pt holds weights yet
+    kept_step: int | None = None
+    kept_val_accuracy: float | None = None
+    test_accuracy: float | None = None  # of the kept weights
+    test_loss: float | None = None
+    best_val_accuracy: float | None = None  # the best validation accuracy seen, and when
+    best_step: int | None = None
+    baselines: dict = field(default_factory=dict)  # name -> {"label", "val_acc", "test_acc", "seconds"}
+    train_seconds: float | None = None
+    eval_seconds: float | None = None
+    tokens: int | None = None
+    tokens_per_second: float | None = None
+    confusion_matrix: list = field(default_factory=list)  # of the kept weights on the test songs
+    error: str | None = None
+    note: str | None = None  # why a run reads as interrupted
+    # filled on reading, never written to summary.json:
+    config: dict = field(default_factory=dict, compare=False)
+    annotations: dict = field(default_factory=lambda: {"name": "", "note": ""}, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Summary:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})  # keys of other versions are left out
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k not in ("config", "annotations")}
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.corpus.get("labels", []))
 
 
 class RunFolder:
@@ -116,7 +167,7 @@ class RunFolder:
             raise RunError(f"No run {self.run_id!r}.")
         write_json(self.annotations_path, {"name": name.strip()[:200], "note": note.strip()[:2000]})
 
-    def summary(self) -> dict:
+    def summary(self) -> Summary:
         return read_summary(self.path)
 
     def metrics(self) -> pd.DataFrame:
@@ -173,7 +224,7 @@ class RunRecorder(Callback):
         self.run_id = run_id or new_run_id()
         self.dir = run_path(runs_root(root), self.run_id)
         self.folder = RunFolder(self.dir)
-        self.data, self.summary, self._csv, self._saved_step = data, {}, None, None
+        self.data, self.summary, self._csv, self._saved_step = data, None, None, None
 
     def on_start(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
@@ -185,12 +236,11 @@ class RunRecorder(Callback):
             buf = io.BytesIO()
             torch.save(info.baseline_model.to_blob(), buf)
             atomic_write(self.folder.baseline_path, buf.getvalue())
-        self.summary = {"run_id": self.run_id, "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
-                        "started_at": _now(), "data": self.data, "corpus": info.corpus,
-                        "params": info.params, "architecture": info.architecture, "device": info.device,
-                        "keep": info.config.get("keep", "best_val"), "total_steps": info.total_steps, "steps": 0,
-                        "checkpoint": False, "baselines": info.baselines}
-        write_json(self.folder.summary_path, self.summary)
+        self.summary = Summary(self.run_id, "running", os.getpid(), socket.gethostname(), _now(), data=self.data,
+                               corpus=info.corpus, params=info.params, architecture=info.architecture,
+                               device=info.device, keep=info.config.get("keep", "best_val"),
+                               total_steps=info.total_steps, baselines=info.baselines)
+        self._write()
         self._file = open(self.folder.metrics_path, "w", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
         self._csv.writeheader()
@@ -199,45 +249,51 @@ class RunRecorder(Callback):
     def on_step(self, record: dict) -> None:
         self._csv.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
         self._file.flush()
-        self.summary["steps"] = record["step"]
-        if evaluated(record) and record["val_acc"] > (self.summary.get("best_val_accuracy") or -1.0):
-            self.summary.update(best_val_accuracy=record["val_acc"], best_step=record["step"])
+        s = self.summary
+        s.steps = record["step"]
+        if evaluated(record) and record["val_acc"] > (s.best_val_accuracy or -1.0):
+            s.best_val_accuracy, s.best_step = record["val_acc"], record["step"]
 
     def on_epoch_end(self, epoch: int, checkpoint) -> None:
         self._save(checkpoint)
-        write_json(self.folder.summary_path, self.summary)
+        self._write()
+
+    def _write(self) -> None:
+        write_json(self.folder.summary_path, self.summary.to_dict())
 
     def _save(self, kept) -> None:
         if kept.state is None or kept.step == self._saved_step:
             return
         save_weights(self.folder.model_path, self.spec, kept.state, kept.step)
         self._saved_step = kept.step
-        self.summary.update(checkpoint=True, kept_step=kept.step, kept_val_accuracy=kept.val_acc,
-                            test_accuracy=kept.test_acc, test_loss=kept.test_loss)
+        s = self.summary
+        s.checkpoint, s.kept_step, s.kept_val_accuracy = True, kept.step, kept.val_acc
+        s.test_accuracy, s.test_loss = kept.test_acc, kept.test_loss
 
     def on_end(self, result) -> None:
         self._save(result.kept)
         if result.test_probs:
             atomic_write(self.folder.test_path, test_table(result, self.test_songs).to_csv(index=False))
+        s = self.summary
         if result.best.step:
-            self.summary.update(best_val_accuracy=result.best.val_acc, best_step=result.best.step)
-        self.summary.update(status=result.status, finished_at=_now(), train_seconds=result.train_seconds,
-                            steps=result.steps, tokens=result.tokens, confusion_matrix=result.confusion,
-                            tokens_per_second=result.tokens / max(result.train_seconds, 1e-9),
-                            eval_seconds=result.eval_seconds)
+            s.best_val_accuracy, s.best_step = result.best.val_acc, result.best.step
+        s.status, s.finished_at, s.train_seconds, s.eval_seconds = \
+            result.status, _now(), result.train_seconds, result.eval_seconds
+        s.steps, s.tokens, s.confusion_matrix = result.steps, result.tokens, result.confusion
+        s.tokens_per_second = result.tokens / max(result.train_seconds, 1e-9)
         self._close()
 
     def on_fail(self, error: BaseException) -> None:
-        if not self.summary:
+        if self.summary is None:
             return  # failed before the folder was made
-        status = "interrupted" if getattr(error, "interrupted", False) else \
+        s = self.summary
+        s.status = "interrupted" if getattr(error, "interrupted", False) else \
             "stopped" if isinstance(error, KeyboardInterrupt) else "failed"
-        self.summary.update(status=status,
-                            error=str(error) or type(error).__name__, finished_at=_now())
+        s.error, s.finished_at = str(error) or type(error).__name__, _now()
         self._close()
 
     def _close(self) -> None:
-        write_json(self.folder.summary_path, self.summary)
+        self._write()
         if self._csv is not None:
             self._file.close()
             self._csv = None
@@ -278,16 +334,19 @@ def _pid_alive(pid) -> bool:
     return True
 
 
-def read_summary(run_dir: Path) -> dict:
+def read_summary(run_dir: Path) -> Summary:
     """summary.json; a 'running' run whose process is gone reads as 'interrupted'."""
-    s = _read_json(run_dir / RunFolder.SUMMARY)
-    if not isinstance(s, dict):
-        raise RunError(f"{run_dir.name}: summary.json is not an object.")
-    if s.get("status") == "running" and s.get("host") == socket.gethostname() and not _pid_alive(s.get("pid")):
-        s["status"] = "interrupted"
-        s.setdefault("note", "The training process ended without finishing (killed or crashed)." +
-                     ("" if s.get("checkpoint") else " No checkpoint was saved."))
-    s["run_id"] = run_dir.name
+    d = _read_json(Path(run_dir) / RunFolder.SUMMARY)
+    if not isinstance(d, dict):
+        raise RunError(f"{Path(run_dir).name}: summary.json is not an object.")
+    try:
+        s = Summary.from_dict({**d, "run_id": Path(run_dir).name})
+    except TypeError as e:
+        raise RunError(f"{Path(run_dir).name}: summary.json is not a run summary ({e}).") from None
+    if s.status == "running" and s.host == socket.gethostname() and not _pid_alive(s.pid):
+        s.status = "interrupted"
+        s.note = s.note or ("The training process ended without finishing (killed or crashed)." +
+                            ("" if s.checkpoint else " No checkpoint was saved."))
     return s
 
 
@@ -302,7 +361,7 @@ def read_metrics(run_dir: Path) -> pd.DataFrame:
     return df[complete].reset_index(drop=True)
 
 
-def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[str]]:
+def list_runs(root: str | os.PathLike | None = None) -> tuple[list[Summary], list[str]]:
     """Summaries of all runs, newest first, and warnings for folders skipped as broken."""
     root = runs_root(root)
     runs, warnings = [], []
@@ -311,8 +370,8 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[dict], list[s
             continue
         try:
             s = read_summary(d)
-            s["config"] = _read_json(d / RunFolder.CONFIG)
-            s["annotations"] = RunFolder(d).annotations()
+            s.config = _read_json(d / RunFolder.CONFIG)
+            s.annotations = RunFolder(d).annotations()
             runs.append(s)
         except RunError as e:
             warnings.append(f"Skipped {d.name}: {e}")
@@ -371,7 +430,7 @@ def delete_run(root: str | os.PathLike | None, run_id: str) -> None:
     if not d.is_dir():
         raise RunError(f"No run {run_id!r} to delete.")
     try:
-        status = read_summary(d).get("status")
+        status = read_summary(d).status
     except RunError:
         status = None
     if status == "running":

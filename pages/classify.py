@@ -14,20 +14,19 @@ from pages.source import UPLOAD_MB
 st.title("Classify lyrics")
 page_setup()
 runs, _ = list_runs(runs_dir())
-usable = [r for r in runs if r.get("checkpoint")]
+usable = [r for r in runs if r.checkpoint]
 if not usable:
     st.info("No trained model yet. Train one first.")
     st.page_link("pages/train.py", label="Go to Train", icon="🏋️")
     st.stop()
 
-by_id = {r["run_id"]: r for r in usable}
-finished = [r["run_id"] for r in usable if r.get("status") == "finished"]
+by_id = {r.run_id: r for r in usable}
+finished = [r.run_id for r in usable if r.status == "finished"]
 if st.session_state.get("ui_classify_run") not in by_id:  # first visit, or the chosen run was deleted
-    st.session_state["ui_classify_run"] = finished[0] if finished else usable[0]["run_id"]
+    st.session_state["ui_classify_run"] = finished[0] if finished else usable[0].run_id
 choice = st.selectbox(
     "Model (run)", list(by_id), key="ui_classify_run",
-    format_func=lambda rid: f"{rid} · {by_id[rid].get('status')} · test {pct(by_id[rid].get('test_accuracy'))} · "
-                            f"{by_id[rid].get('data', '')}")
+    format_func=lambda rid: f"{rid} · {by_id[rid].status} · test {pct(by_id[rid].test_accuracy)} · {by_id[rid].data}")
 folder = RunFolder(runs_dir() / choice)
 
 
@@ -49,11 +48,11 @@ def paste_one() -> None:
     second = pred.second_opinion
     if second:
         agree = "agrees" if second["artist"] == pred.artist else "disagrees"
-        base = (by_id[choice].get("baselines") or {}).values()
+        base = by_id[choice].baselines.values()
         scores = " · ".join(f"{b['label']} {pct(b.get('test_acc'))}" for b in base)
         st.markdown(f"Second opinion, **{second['method']}**: {second['artist']} ({pct(second['probability'])}), "
                     f"{agree} with the LSTM.")
-        st.caption(f"Test accuracy on the same songs: LSTM {pct(by_id[choice].get('test_accuracy'))} · {scores}.")
+        st.caption(f"Test accuracy on the same songs: LSTM {pct(by_id[choice].test_accuracy)} · {scores}.")
     st.plotly_chart(charts.probabilities_figure(pred.probabilities), width="stretch", key="probs")
     unknown = (f"{pred.unknown_words:,} of them ({pred.unknown_distinct:,} different) the model never saw in training"
                + (f": {', '.join(pred.unknown_examples)}" if pred.unknown_examples else "")
@@ -86,7 +85,8 @@ def upload_many() -> None:
                                 if c == "probability" or c.startswith("p(")})
     st.download_button("Download predictions (CSV)", table.to_csv(index=False), f"{choice}-predictions.csv",
                        "text/csv", key="dl_predictions")
-    known = table[table["artist"].isin(by_id[choice]["corpus"]["labels"])]
+    labels = by_id[choice].labels
+    known = table[table["artist"].isin(labels)]
     if known.empty:
         return
     acc = known["correct"].mean()
@@ -94,7 +94,6 @@ def upload_many() -> None:
     st.subheader(f"Accuracy on the {len(known):,} songs by artists the model knows: {pct(acc)}")
     if others:
         st.caption(f"{others:,} song(s) by artists the model was not trained on are left out of the accuracy.")
-    labels = by_id[choice]["corpus"]["labels"]
     matrix = pd.crosstab(pd.Categorical(known["artist"], labels), pd.Categorical(known["predicted"], labels),
                          dropna=False)
     st.plotly_chart(charts.confusion_figure(matrix.to_numpy().tolist(), labels, title="Confusion matrix of the "

@@ -6,19 +6,19 @@ from __future__ import annotations
 import streamlit as st
 
 from lyricsdash import charts
-from lyricsdash.runs import RunFolder
+from lyricsdash.runs import RunFolder, Summary
 from lyricsdash.stats import per_artist_scores
 from pages.common import pct
 
 
-def test_explorer(folder: RunFolder, summary: dict, key: str) -> None:
+def test_explorer(folder: RunFolder, summary: Summary, key: str) -> None:
     table = folder.test_predictions()
-    labels = (summary.get("corpus") or {}).get("labels", [])
+    labels = summary.labels
     if table is None or table.empty or not labels:
         st.caption("No per-song test predictions for this run (runs from before the explorer, or unfinished).")
         return
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.confusion_figure(summary["confusion_matrix"], labels), width="stretch",
+    left.plotly_chart(charts.confusion_figure(summary.confusion_matrix, labels), width="stretch",
                       key=f"{key}_confusion")
     right.markdown(f"**Per artist** · {pct(table['correct'].mean())} of {len(table)} test songs right")
     right.dataframe(per_artist_scores(table, labels), width="stretch",

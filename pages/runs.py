@@ -22,21 +22,21 @@ if not runs:
 
 jobs = registry()
 for r in runs:  # a run training in this server: its live step and best validation so far
-    if jobs.is_running(r["run_id"]):
+    if jobs.is_running(r.run_id):
         snap = jobs.current.snapshot()
-        r.update(steps=snap.steps, best_val_accuracy=snap.best_val_accuracy, best_step=snap.best_step)
+        r.steps, r.best_val_accuracy, r.best_step = snap.steps, snap.best_val_accuracy, snap.best_step
 
 
-def baseline(r: dict, name: str):
-    return (r.get("baselines") or {}).get(name, {}).get("test_acc")
+def baseline(r, name: str):
+    return r.baselines.get(name, {}).get("test_acc")
 
 
 table = pd.DataFrame([{
-    "run": r["run_id"], "name": r["annotations"]["name"], "status": r.get("status"), "test acc": r.get("test_accuracy"),
+    "run": r.run_id, "name": r.annotations["name"], "status": r.status, "test acc": r.test_accuracy,
     "TF-IDF words": baseline(r, "tfidf_words"), "TF-IDF chars": baseline(r, "tfidf_chars"),
-    "best val acc": r.get("best_val_accuracy"), "steps": r.get("steps"), "seconds": r.get("train_seconds"),
-    "params": r.get("params"), "hidden": r["config"].get("hidden_size"), "epochs": r["config"].get("epochs"),
-    "lr": r["config"].get("lr"), "data": r.get("data", "")} for r in runs])
+    "best val acc": r.best_val_accuracy, "steps": r.steps, "seconds": r.train_seconds, "params": r.params,
+    "hidden": r.config.get("hidden_size"), "epochs": r.config.get("epochs"), "lr": r.config.get("lr"),
+    "data": r.data} for r in runs])
 percent = st.column_config.NumberColumn(format="percent", width="small")
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"run": st.column_config.TextColumn(width="medium"), "test acc": percent,
@@ -48,8 +48,8 @@ st.caption("Test accuracy is that of the weights each run keeps; the TF-IDF colu
            "the same training songs and scored on the same test songs. Empty cells: not measured (yet).")
 
 # ------------------------------------------------------------------ overlay
-ids = [r["run_id"] for r in runs]
-by_id = {r["run_id"]: r for r in runs}
+ids = [r.run_id for r in runs]
+by_id = {r.run_id: r for r in runs}
 chosen = st.multiselect("Overlay curves of", ids, default=ids[:2], key="ui_compare")
 if chosen:
     c1, c2, c3 = st.columns([3, 1, 1])
@@ -58,11 +58,11 @@ if chosen:
     x = c2.radio("x-axis", ["step", "elapsed_s"], horizontal=True, key="ui_compare_x",
                  format_func={"step": "global step", "elapsed_s": "wall time"}.get)
     smoothing = c3.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="ui_compare_smoothing")
-    diff = differing_settings({rid: by_id[rid]["config"] for rid in chosen})
-    names = {rid: by_id[rid]["annotations"]["name"] or ", ".join(f"{k}={v[rid]}" for k, v in diff.items()
-                                                                  if k != "seed") or rid for rid in chosen}
+    diff = differing_settings({rid: by_id[rid].config for rid in chosen})
+    names = {rid: by_id[rid].annotations["name"] or ", ".join(f"{k}={v[rid]}" for k, v in diff.items()
+                                                               if k != "seed") or rid for rid in chosen}
     if len(set(names.values())) < len(chosen):  # same settings: tell them apart by seed or id
-        names = {rid: f"{n} (seed {by_id[rid]['config'].get('seed')})" if "seed" in diff else f"{n} ({rid})"
+        names = {rid: f"{n} (seed {by_id[rid].config.get('seed')})" if "seed" in diff else f"{n} ({rid})"
                  for rid, n in names.items()}
     frames = {names[rid]: RunFolder(runs_dir() / rid).metrics() for rid in chosen}
     st.plotly_chart(charts.compare_figure(frames, metric, x, smoothing), width="stretch", key="compare")
@@ -78,12 +78,12 @@ st.subheader("One run")
 rid = st.selectbox("Run", ids, key="ui_run_detail")
 run = by_id[rid]
 st.code(report_text(run), language=None, wrap_lines=True)
-if run.get("note"):
-    st.caption(run["note"])
+if run.note:
+    st.caption(run.note)
 folder = RunFolder(runs_dir() / rid)
 n1, n2, n3 = st.columns([2, 4, 1], vertical_alignment="bottom")
 for field in ("name", "note"):  # the saved text, until the user types
-    st.session_state.setdefault(f"{field}_{rid}", run["annotations"][field])
+    st.session_state.setdefault(f"{field}_{rid}", run.annotations[field])
 name = n1.text_input("Name", key=f"name_{rid}", placeholder="e.g. baseline, 128 units")
 note = n2.text_input("Note", key=f"note_{rid}", placeholder="what you tried, what you saw")
 if n3.button("Save", key=f"save_{rid}"):
@@ -118,10 +118,9 @@ if st.session_state.get("pending_delete") == rid:
 else:
     d3.button("Delete run…", key="ask_delete", disabled=jobs.is_running(rid),
               on_click=st.session_state.__setitem__, args=("pending_delete", rid))
-if run.get("confusion_matrix"):
+if run.confusion_matrix:
     with st.expander("Test songs: which ones this run gets wrong"):
         test_explorer(folder, run, "runs_explorer")
 experiments_list()
-if run.get("status") == "running":
-    st.caption(f"Training now: step {run.get('steps') or 0:,}; best validation so far "
-               f"{pct(run.get('best_val_accuracy'))}.")
+if run.status == "running":
+    st.caption(f"Training now: step {run.steps:,}; best validation so far {pct(run.best_val_accuracy)}.")

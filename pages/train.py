@@ -148,10 +148,10 @@ if job.done and folder.summary_path.exists():
     summary = folder.summary()
     st.subheader("Report")
     st.code(report_text(summary), language=None, wrap_lines=True)
-    if summary.get("confusion_matrix"):
+    if summary.confusion_matrix:
         st.subheader("Test songs")
         test_explorer(folder, summary, "train_explorer")
-    if summary.get("checkpoint"):
+    if summary.checkpoint:
         st.page_link("pages/classify.py", label="Classify lyrics with this model", icon="🔎")
 if folder.metrics_path.exists():
     st.download_button("Download metrics.csv", folder.metrics().to_csv(index=False), f"{job.run_id}.csv",

@@ -227,8 +227,8 @@ def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_
     assert exp.data["status"] == "finished" and [r["status"] for r in exp.data["runs"]] == ["finished"] * 4
     results = exp.results()
     for r in results.values():
-        assert r["accuracies"] == [read_summary(runs_dir / rid)["test_accuracy"] for rid in r["runs"]]
-        assert len({read_summary(runs_dir / rid)["params"] for rid in r["runs"]}) == 1
+        assert r["accuracies"] == [read_summary(runs_dir / rid).test_accuracy for rid in r["runs"]]
+        assert len({read_summary(runs_dir / rid).params for rid in r["runs"]}) == 1
     at.switch_page("pages/runs.py").run()
     table = next(d.value for d in at.dataframe if "mean test acc" in d.value.columns)
     assert table["setting"].tolist() == ["8", "16"]

@@ -4,6 +4,7 @@ import pandas as pd
 from lyricsdash.charts import MAX_POINTS, accuracy_figure, compare_figure, downsample, loss_figure, smooth
 from lyricsdash.records import RECORD_FIELDS, MetricsBuffer
 from lyricsdash.report import report_html
+from lyricsdash.runs import Summary
 
 
 def frame(n=50):
@@ -48,9 +49,9 @@ def test_compare_gives_each_run_its_own_hue():
 
 
 def test_the_html_report_has_curves_axis_titles_markers_and_the_confusion_matrix():
-    summary = {"run_id": "r1", "status": "finished", "best_step": 10, "confusion_matrix": [[3, 1], [0, 4]],
-               "corpus": {"labels": ["A", "B"]}, "baselines": {"majority": {"label": "majority class",
-                                                                          "test_acc": 0.5}}}
+    summary = Summary("r1", "finished", best_step=10, confusion_matrix=[[3, 1], [0, 4]],
+                      corpus={"labels": ["A", "B"]}, baselines={"majority": {"label": "majority class",
+                                                                            "test_acc": 0.5}})
     page = report_html(summary, frame())
     for text in ("global batch step", "cross-entropy", "best validation", "Confusion matrix", "majority class"):
         assert text in page

@@ -43,7 +43,7 @@ def test_two_processes_write_one_run_folder_with_a_row_per_global_step(tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     (run,), _ = list_runs(runs)
-    assert run["status"] == "finished" and run["config"]["world_size"] == 2
+    assert run.status == "finished" and run.config["world_size"] == 2
     metrics = read_metrics(Path(result["run_dir"]))
     assert metrics["step"].tolist() == list(range(1, result["steps"] + 1))
     assert out.stdout.count("Run folder:") == 1  # rank 0 alone reports
@@ -101,8 +101,8 @@ def test_a_rank_that_dies_ends_the_job_in_bounded_time_with_an_interrupted_run(t
             job.kill()
     assert job.returncode != 0
     (run,), _ = list_runs(runs)
-    assert run["status"] == "interrupted" and run["steps"] >= 5
-    assert len(read_metrics(runs / run["run_id"])) >= 5
+    assert run.status == "interrupted" and run.steps >= 5
+    assert len(read_metrics(runs / run.run_id)) >= 5
 
 
 @pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.device_count() < 1, reason="needs a CUDA GPU")

@@ -36,7 +36,7 @@ def test_the_cli_sweep_ends_with_json_that_matches_the_run_folders(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(result["settings"]) == {"8", "16"} and result["status"] == "finished"
     for r in result["settings"].values():
-        accs = [read_summary(runs / rid)["test_accuracy"] for rid in r["runs"]]
+        accs = [read_summary(runs / rid).test_accuracy for rid in r["runs"]]
         assert r["accuracies"] == pytest.approx(accs) and r["mean"] == pytest.approx(sum(accs) / len(accs))
         assert r["min"] == pytest.approx(min(accs)) and r["max"] == pytest.approx(max(accs))
     assert len(list_runs(runs)[0]) == 4  # the experiments folder is not taken for a run
@@ -67,7 +67,7 @@ def test_cancelling_a_queue_leaves_finished_runs_intact(corpus, runs_dir):
     (exp,) = list_experiments(runs_dir)
     assert exp.data["status"] == "cancelled"
     assert [r["status"] for r in exp.data["runs"]] == ["stopped", "cancelled", "cancelled"]
-    assert read_summary(runs_dir / exp.data["runs"][0]["run_id"])["status"] == "stopped"
+    assert read_summary(runs_dir / exp.data["runs"][0]["run_id"]).status == "stopped"
 
 
 def test_a_failing_run_does_not_stop_the_rest(corpus, runs_dir, monkeypatch):

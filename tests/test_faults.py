@@ -1,6 +1,5 @@
 """Killed processes and untrusted files: nothing saved is lost, nothing half-written is read, no code runs."""
 
-import json
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ import pytest
 import torch
 from conftest import ROOT
 
-from lyricsdash.runs import RunError, list_runs, load_model, read_metrics
+from lyricsdash.runs import RunError, list_runs, load_model, read_metrics, read_summary
 
 
 def _start_cli(runs_dir, *sets):
@@ -43,10 +42,10 @@ def test_sigkill_mid_training_keeps_metrics_and_checkpoint(tmp_path):
     proc.wait(30)
     run = _only_run(runs)
     summaries, warnings = list_runs(runs)
-    assert warnings == [] and summaries[0]["status"] == "interrupted"
+    assert warnings == [] and summaries[0].status == "interrupted"
     steps = read_metrics(run)["step"]
     assert steps.tolist() == list(range(1, len(steps) + 1)) and len(steps) > 30
-    assert summaries[0]["checkpoint"] is True
+    assert summaries[0].checkpoint is True
     load_model(run)  # the checkpoint written before the kill loads
     assert not list(run.glob(".*.tmp"))  # or, if a kill ever leaves one, it is never read
 
@@ -58,7 +57,7 @@ def test_sigkill_before_the_first_checkpoint_says_so(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     summary = list_runs(runs)[0][0]
-    assert summary["status"] == "interrupted" and "No checkpoint was saved" in summary["note"]
+    assert summary.status == "interrupted" and "No checkpoint was saved" in summary.note
     with pytest.raises(RunError, match="no checkpoint"):
         load_model(_only_run(runs))
 
@@ -69,8 +68,8 @@ def test_sigterm_stops_cleanly_and_saves(tmp_path):
     _wait_for(lambda: _only_run(runs) and len(read_metrics(_only_run(runs))) > 5, proc)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
-    summary = json.loads((_only_run(runs) / "summary.json").read_text())
-    assert summary["status"] == "stopped" and summary["checkpoint"]
+    summary = read_summary(_only_run(runs))
+    assert summary.status == "stopped" and summary.checkpoint
 
 
 class Payload:

@@ -33,7 +33,7 @@ def test_two_starts_at_the_same_moment_run_exactly_one_training(corpus, tiny_cfg
     started[0].stop()
     started[0].thread.join(60)
     assert started[0].snapshot().status == "stopped"
-    assert read_summary(runs_dir / started[0].run_id)["status"] == "stopped"
+    assert read_summary(runs_dir / started[0].run_id).status == "stopped"
 
 
 def test_a_job_streams_snapshots_and_can_start_again_after_it_ends(corpus, tiny_cfg, runs_dir):
@@ -81,10 +81,10 @@ def test_training_runs_in_a_child_process_and_streams_every_step(corpus, tiny_cf
     job.thread.join(120)
     snap = job.snapshot()
     summary = read_summary(runs_dir / job.run_id)
-    assert snap.status == "finished" and summary["pid"] != os.getpid()  # trained in another process
+    assert snap.status == "finished" and summary.pid != os.getpid()  # trained in another process
     metrics = read_metrics(runs_dir / job.run_id)
     assert snap.metrics["step"].tolist() == metrics["step"].tolist() == list(range(1, snap.total_steps + 1))
-    assert snap.baselines == summary["baselines"]
+    assert snap.baselines == summary.baselines
 
 
 def test_a_training_process_that_dies_ends_the_job_with_a_clear_error(corpus, tiny_cfg, runs_dir):
@@ -98,4 +98,4 @@ def test_a_training_process_that_dies_ends_the_job_with_a_clear_error(corpus, ti
     assert not job.thread.is_alive()
     snap = job.snapshot()
     assert snap.status == "failed" and "ended unexpectedly" in snap.error
-    assert read_summary(runs_dir / job.run_id)["status"] == "interrupted"
+    assert read_summary(runs_dir / job.run_id).status == "interrupted"

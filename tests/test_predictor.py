@@ -20,7 +20,7 @@ def test_predictor_reproduces_the_test_accuracy_of_the_run(run):
     d, corpus = run
     preds = Predictor.from_run(d).predict_many(list(corpus.test["text"]))
     acc = sum(p.artist == a for p, a in zip(preds, corpus.test["artist"], strict=True)) / len(preds)
-    assert acc == pytest.approx(read_summary(d)["test_accuracy"])
+    assert acc == pytest.approx(read_summary(d).test_accuracy)
 
 
 def test_probabilities_are_sorted_and_sum_to_one(run):

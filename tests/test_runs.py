@@ -32,16 +32,16 @@ def test_a_run_folder_holds_plain_data(finished_run):
     assert sorted(p.name for p in d.iterdir()) == ["baseline.pt", "config.json", "labels.json", "metrics.csv",
                                                    "model.pt", "summary.json", "test_predictions.csv", "vocab.json"]
     s = read_summary(d)
-    assert s["status"] == "finished" and s["params"] == result.params and s["steps"] == result.steps
-    assert s["test_accuracy"] == pytest.approx(result.kept.test_acc) and s["kept_step"] == result.kept.step
-    assert s["best_step"] == result.best.step and len(s["confusion_matrix"]) == 3
-    assert s["train_seconds"] > 0
+    assert s.status == "finished" and s.params == result.params and s.steps == result.steps
+    assert s.test_accuracy == pytest.approx(result.kept.test_acc) and s.kept_step == result.kept.step
+    assert s.best_step == result.best.step and len(s.confusion_matrix) == 3
+    assert s.train_seconds > 0
     metrics = read_metrics(d)
     assert len(metrics) == result.steps and metrics["step"].tolist() == list(range(1, result.steps + 1))
     blob = torch.load(d / "model.pt", weights_only=True)  # no pickle of code
     assert set(blob) == {"format", "model_spec", "step", "state_dict"}
     assert "Parameters" in report_text(s) and "Test accuracy" in report_text(s)
-    assert set(s["baselines"]) == {"majority", "tfidf_words", "tfidf_chars"}
+    assert set(s.baselines) == {"majority", "tfidf_words", "tfidf_chars"}
     assert "TF-IDF words + LR" in report_text(s)
 
 
@@ -62,7 +62,7 @@ def test_a_killed_run_lists_as_interrupted_with_its_metrics(finished_run, runs_d
     with open(d / "metrics.csv", "a") as f:
         f.write("999,1,0.5")  # a torn row, as a kill mid-write leaves
     runs, warnings = list_runs(runs_dir)
-    assert runs[0]["status"] == "interrupted" and warnings == []
+    assert runs[0].status == "interrupted" and warnings == []
     assert read_metrics(d)["step"].max() == s["steps"]
     load_model(d)  # its checkpoint still loads
 
@@ -122,7 +122,7 @@ def test_a_run_keeps_the_name_and_note_its_user_gives_it(finished_run, runs_dir)
     assert folder.annotations() == {"name": "", "note": ""}
     folder.annotate("  small model ", "tried lr 0.02")
     (run,), _ = list_runs(runs_dir)
-    assert run["annotations"] == {"name": "small model", "note": "tried lr 0.02"}
+    assert run.annotations == {"name": "small model", "note": "tried lr 0.02"}
     folder.annotations_path.write_text("not json")
     assert folder.annotations() == {"name": "", "note": ""}  # a damaged file never breaks the listing
 
@@ -143,8 +143,8 @@ def test_the_test_explorer_table_agrees_with_the_confusion_matrix(finished_run, 
     assert table["song"].tolist() == corpus.test["song"].tolist()
     labels = result.labels
     counts = [[int(((table["artist"] == t) & (table["predicted"] == p)).sum()) for p in labels] for t in labels]
-    assert counts == read_summary(d)["confusion_matrix"]
-    assert table["correct"].mean() == pytest.approx(read_summary(d)["test_accuracy"])
+    assert counts == read_summary(d).confusion_matrix
+    assert table["correct"].mean() == pytest.approx(read_summary(d).test_accuracy)
     scores = per_artist_scores(table, labels)
     assert scores["songs"].tolist() == [sum(row) for row in counts]
     assert scores.loc[labels[0], "recall"] == pytest.approx(counts[0][0] / sum(counts[0]))
