@@ -233,3 +233,39 @@ def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_
     table = next(d.value for d in at.dataframe if "mean test acc" in d.value.columns)
     assert table["setting"].tolist() == ["8", "16"]
     assert table["mean test acc"].tolist() == pytest.approx([results["8"]["mean"], results["16"]["mean"]])
+
+
+def test_the_server_settings_keep_the_log_quiet_and_refreshes_light():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["fileWatcherType"] == "none"  # a .venv in the project folder flooded inotify
+    assert cfg["runner"]["postScriptGC"] is False and cfg["server"]["address"] == "localhost"
+
+
+def test_the_runs_page_shows_a_running_run_live_and_a_stopped_one_without_an_eta(app, runs_dir):
+    from pages.common import registry
+
+    at = open_page(app(), "pages/train.py")
+    at.select_slider(key="cfg_epochs").set_value(500).run()
+    at.button(key="start").click().run()
+    job = registry().current
+    deadline = time.time() + 120
+    while job.snapshot().steps < 3 and time.time() < deadline:
+        time.sleep(0.1)
+    at.switch_page("pages/runs.py").run()
+    row = at.dataframe[0].value.iloc[0]
+    assert row["status"] == "running" and row["steps"] >= 3
+    assert "Training now: step" in at.code[0].value and "No checkpoint was saved" not in at.code[0].value
+    job.stop()
+    job.thread.join(60)
+    at.switch_page("pages/train.py").run()
+    progress = " ".join(str(p.proto.text) for p in at.get("progress"))
+    assert progress.startswith("stopped: step") and "ETA" not in progress
+
+
+def test_the_data_page_states_padding_as_a_saving_never_a_red_zero(app):
+    at = open_page(app(), "pages/data.py")
+    padding = next(m for m in at.metric if m.label == "Padding per batch")
+    delta = padding.proto.delta
+    assert not delta or (delta.endswith("pts less than unsorted batches") and not delta.startswith("0.0"))

@@ -82,3 +82,8 @@ def test_default_training_on_the_assignment_beats_the_majority_share(real_data, 
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert out["test_accuracy"] > 19 / 43 + 0.05  # clearly above the majority artist's share
     assert out["status"] == "finished"
+
+
+def test_listing_no_runs_says_so(tmp_path):
+    p = cli("runs", "--runs-dir", str(tmp_path / "none"))
+    assert p.returncode == 0 and "No runs in" in p.stdout and "python -m lyricsdash train" in p.stdout
