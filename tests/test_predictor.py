@@ -70,3 +70,14 @@ def test_a_table_of_songs_is_classified_row_by_row(run):
     assert table["correct"].iloc[-1] is None and pd.isna(table["artist"].iloc[-1])
     probs = table[[c for c in table.columns if c.startswith("p(")]]
     assert ((probs.sum(axis=1) - 1).abs() < 1e-5).all()
+
+
+def test_classifying_never_imports_the_training_loop_and_the_package_never_imports_streamlit():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys, lyricsdash.predictor; assert 'lyricsdash.engine' not in sys.modules; "
+            "import lyricsdash.cli, lyricsdash.jobs, lyricsdash.stats; assert 'streamlit' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
