@@ -71,6 +71,7 @@ class BaselineModel:
                  classes: list[str]):
         self.name, self.terms, self.idf, self.coef, self.intercept, self.classes = \
             name, terms, idf, coef, intercept, classes
+        self._vec = None  # built on first use, then reused: rebuilding its vocabulary costs milliseconds
 
     @classmethod
     def from_sklearn(cls, name: str, vec, clf) -> BaselineModel:
@@ -94,17 +95,19 @@ class BaselineModel:
                    list(blob["classes"]))
 
     def _vectorizer(self):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        if self._vec is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
 
-        kw = {k: v for k, v in _VECTORIZERS[self.name].items() if k not in ("max_features", "min_df")}
-        vec = TfidfVectorizer(**kw, vocabulary={t: i for i, t in enumerate(self.terms)})
-        vec.idf_ = self.idf.numpy().astype(np.float64)
-        return vec
+            kw = {k: v for k, v in _VECTORIZERS[self.name].items() if k not in ("max_features", "min_df")}
+            self._vec = TfidfVectorizer(**kw, vocabulary={t: i for i, t in enumerate(self.terms)})
+            self._vec.idf_ = self.idf.numpy().astype(np.float64)
+            self._coef = self.coef.numpy().T.astype(np.float64)  # (features, C)
+        return self._vec
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """(N, C) probabilities, columns in ``self.classes`` order."""
         x = self._vectorizer().transform(texts)
-        logits = x @ self.coef.numpy().T.astype(np.float64) + self.intercept.numpy()
+        logits = x @ self._coef + self.intercept.numpy()
         logits -= logits.max(1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(1, keepdims=True)
