@@ -32,8 +32,9 @@ def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
     return df.iloc[idx]
 
 
-def _curves(fig, df, x, metric, smoothing, row=None):
-    """Add train/test/val curves of ``metric`` ('loss' or 'acc') to ``fig``."""
+def _curves(fig, df, x, metric, smoothing, row=None, raw=True):
+    """Add train/test/val curves of ``metric`` ('loss' or 'acc') to ``fig``; with smoothing, the raw curve
+    faint underneath unless ``raw`` is off (live charts: half the traces for the browser to redraw)."""
     for split in ("train", "test", "val"):
         col = f"{split}_{metric}"
         if col not in df or df[col].isna().all():
@@ -43,8 +44,9 @@ def _curves(fig, df, x, metric, smoothing, row=None):
         name = {"train": "train (batch)", "test": "test", "val": "validation"}[split]
         kw = {"row": row, "col": 1} if row else {}
         if smoothing > 0:
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": COLORS[split], "width": 1},
-                                       opacity=0.25, showlegend=False, hoverinfo="skip"), **kw)
+            if raw:
+                fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": COLORS[split], "width": 1},
+                                         opacity=0.25, showlegend=False, hoverinfo="skip"), **kw)
             ys = smooth(ys, smoothing)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{name} {metric}", legendgroup=split,
                                    line={"color": COLORS[split], "width": 2}), **kw)
@@ -58,9 +60,10 @@ def _per(x: str) -> str:
     return {"step": "per global step", "elapsed_s": "over wall time"}[x]
 
 
-def loss_figure(df, *, x="step", smoothing=0.0, log_y=False, best_step=None, max_points=MAX_POINTS) -> go.Figure:
+def loss_figure(df, *, x="step", smoothing=0.0, log_y=False, best_step=None, max_points=MAX_POINTS,
+                raw=True) -> go.Figure:
     fig = go.Figure()
-    _curves(fig, downsample(df, max_points), x, "loss", smoothing)
+    _curves(fig, downsample(df, max_points), x, "loss", smoothing, raw=raw)
     fig.update_layout(title=f"Error (cross-entropy) {_per(x)}", xaxis_title=_axis_title(x),
                       yaxis_title="cross-entropy", **_LAYOUT)
     if log_y:  # plain decimal ticks (0.1, 0.2, 0.5, 1, 2) instead of plotly's 2, 5 minor labels
@@ -70,9 +73,9 @@ def loss_figure(df, *, x="step", smoothing=0.0, log_y=False, best_step=None, max
 
 
 def accuracy_figure(df, *, x="step", smoothing=0.0, best_step=None, max_points=MAX_POINTS,
-                    baselines: dict | None = None) -> go.Figure:
+                    baselines: dict | None = None, raw=True) -> go.Figure:
     fig = go.Figure()
-    _curves(fig, downsample(df, max_points), x, "acc", smoothing)
+    _curves(fig, downsample(df, max_points), x, "acc", smoothing, raw=raw)
     fig.update_layout(title=f"Accuracy {_per(x)}", xaxis_title=_axis_title(x), yaxis_title="accuracy",
                       yaxis_range=[0, 1.02], **_LAYOUT)
     _mark_best(fig, df, x, best_step)

@@ -23,9 +23,9 @@ ADVANCED = {
                                "threads", "device"],
 }
 LONG_S = 300  # warn above this estimated training time
-LIVE_POINTS = 300  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
+LIVE_POINTS = 200  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
 STATUS_EVERY_S = 1.0  # progress bar and scores
-CHARTS_EVERY_S = 2.0  # the curves (each redraw remounts two Plotly charts in the browser)
+CHARTS_EVERY_S = 5.0  # the curves: each redraw remounts two Plotly charts, the browser's largest cost
 
 st.title("Train")
 page_setup()
@@ -133,10 +133,11 @@ def draw_charts(job, view: dict, live: bool) -> None:
     points = LIVE_POINTS if live else charts.MAX_POINTS
     a, b = st.columns(2)
     a.plotly_chart(charts.loss_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"], log_y=view["log_y"],
-                                      best_step=snap.best_step, max_points=points), width="stretch", key="loss_chart")
+                                      best_step=snap.best_step, max_points=points, raw=not live),
+                   width="stretch", key="loss_chart")
     b.plotly_chart(charts.accuracy_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"],
-                                          best_step=snap.best_step, max_points=points, baselines=snap.baselines),
-                   width="stretch", key="acc_chart")
+                                          best_step=snap.best_step, max_points=points, baselines=snap.baselines,
+                                          raw=not live), width="stretch", key="acc_chart")
 
 
 st.fragment(run_every=STATUS_EVERY_S if live else None)(draw_status)(job, live)
