@@ -16,7 +16,7 @@ from .engine import TrainingError, train
 from .experiments import Experiment, Plan, describe, run_all
 from .predictor import PredictError, Predictor
 from .records import Callback, evaluated
-from .report import report_text
+from .report import pct, report_text
 from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, resolve_run, runs_root
 from .sources import DataSource
 
@@ -191,8 +191,8 @@ def _experiment(args, plan: Plan) -> int:
     run_all(exp, corpus, train_one, stop.is_set)
     results = exp.results()
     for label, r in results.items():
-        print(f"{plan.setting or 'setting'}={label}: test accuracy mean {_pct(r['mean'])}, min {_pct(r['min'])}, "
-              f"max {_pct(r['max'])} over {r['n']} run(s)")
+        print(f"{plan.setting or 'setting'}={label}: test accuracy mean {pct(r['mean'])}, min {pct(r['min'])}, "
+              f"max {pct(r['max'])} over {r['n']} run(s)")
     print(f"Experiment folder: {exp.path}")
     if args.json:
         print(json.dumps({"experiment_dir": str(exp.path), "status": exp.data["status"], "kind": plan.kind,
@@ -201,10 +201,6 @@ def _experiment(args, plan: Plan) -> int:
                                                                     for kk, vv in v.items()}
                                                                 for k, v in results.items()}}))
     return 0
-
-
-def _pct(v) -> str:
-    return "n/a" if v is None or v != v else f"{100 * v:.2f} %"
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

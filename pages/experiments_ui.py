@@ -96,7 +96,7 @@ def experiments_list() -> None:
     if failed:
         st.warning(f"{len(failed)} run(s) failed: " + "; ".join(r.get("error", "?") for r in failed[:3]))
     experiment_results(exp, f"exp_{chosen}")
-    st.caption(f"Saved as plain data in {exp.path.parent.name}/{exp.path.name}/experiment.json; best mean: "
-               + max(((label, r["mean"]) for label, r in exp.results().items() if r["n"]),
-                     key=lambda kv: kv[1], default=("n/a", None))[0]
-               + f" ({pct(max((r['mean'] for r in exp.results().values() if r['n']), default=None))}).")
+    done = {label: r["mean"] for label, r in exp.results().items() if r["n"]}
+    best = max(done, key=done.get, default=None)
+    st.caption(f"Saved as plain data in {exp.path.parent.name}/{exp.path.name}/experiment.json"
+               + (f"; best mean: {best} ({pct(done[best])})." if best else "."))
