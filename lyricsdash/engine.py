@@ -267,13 +267,12 @@ class _Loop:
     def _state(self) -> dict:
         return {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
 
-    def kept(self, with_state: bool = True) -> Checkpoint:
+    def kept(self) -> Checkpoint:
         """What the run keeps if it ends now (the final policy keeps the latest evaluated weights)."""
         if self.cfg.keep == "best_val":
             return self.best
         c = self.latest
-        return Checkpoint(c.step, c.val_acc, c.val_loss, c.test_acc, c.test_loss,
-                          self._state() if with_state else None)
+        return Checkpoint(c.step, c.val_acc, c.val_loss, c.test_acc, c.test_loss, self._state())
 
     def run(self, corpus_summary: dict, baselines: tuple = ({}, None), test_songs: list[str] = ()) -> TrainResult:
         self._emit("on_start", self.info(corpus_summary, baselines, list(test_songs)))

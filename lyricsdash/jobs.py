@@ -24,8 +24,8 @@ from .config import TrainConfig
 from .data import Corpus
 from .engine import train
 from .experiments import Experiment, Plan, run_all
-from .records import RECORD_FIELDS, Callback, MetricsBuffer, evaluated
-from .runs import RunRecorder, new_run_id, run_path, runs_root
+from .records import RECORD_FIELDS, Callback, MetricsBuffer, improves_val
+from .runs import RunRecorder, new_run_id, runs_root
 
 log = logging.getLogger(__name__)
 DONE = ("finished", "stopped", "failed")
@@ -61,7 +61,6 @@ class TrainingJob(Callback):
         self.corpus, self.cfg, self.data, self.isolate = corpus, cfg, data, isolate
         self.runs_dir = str(runs_root(runs_dir))
         self.run_id = new_run_id()
-        self.run_dir = run_path(self.runs_dir, self.run_id)
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
         self.best_step = self.best_val_accuracy = None
@@ -114,31 +113,36 @@ class TrainingJob(Callback):
                          "keeps what it saved.")
 
     def _relay(self, kind: str, payload) -> None:
+        """A message from the training process, handled as the in-thread callbacks handle theirs."""
         if kind == "start":
-            with self.lock:
-                self.total_steps, self.status, self.baselines = payload["total_steps"], "running", payload["baselines"]
+            self._started(payload["total_steps"], payload["baselines"])
         elif kind == "step":
             self.on_step(payload)
         elif kind == "end":
-            with self.lock:
-                self.status = payload
+            self._ended(payload)
         elif kind == "fail":
             self._failed(payload)
 
+    def _started(self, total_steps: int, baselines: dict) -> None:
+        with self.lock:
+            self.total_steps, self.status, self.baselines = total_steps, "running", baselines
+
+    def _ended(self, status: str) -> None:
+        with self.lock:
+            self.status = status
+
     # ---- callbacks (in-thread training)
     def on_start(self, info) -> None:
-        with self.lock:
-            self.total_steps, self.status, self.baselines = info.total_steps, "running", info.baselines
+        self._started(info.total_steps, info.baselines)
 
     def on_step(self, record: dict) -> None:
         with self.lock:
             self.buffer.append(record)
-            if evaluated(record) and record["val_acc"] > (self.best_val_accuracy or -1.0):
+            if improves_val(record, self.best_val_accuracy):
                 self.best_step, self.best_val_accuracy = record["step"], record["val_acc"]
 
     def on_end(self, result) -> None:
-        with self.lock:
-            self.status = result.status
+        self._ended(result.status)
 
     # ---- readers
     def stop(self) -> None:

@@ -20,6 +20,11 @@ def evaluated(record: dict) -> bool:
     return v is not None and not math.isnan(v)
 
 
+def improves_val(record: dict, best_val_accuracy: float | None) -> bool:
+    """Whether this record's validation accuracy beats the best so far (None: nothing seen yet)."""
+    return evaluated(record) and record["val_acc"] > (-1.0 if best_val_accuracy is None else best_val_accuracy)
+
+
 class Callback:
     """Override what you need. Methods run in the training thread.
 

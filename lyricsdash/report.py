@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
 
 import pandas as pd
 
@@ -11,7 +10,7 @@ from .baselines import NAMES
 
 
 def pct(v, digits: int = 2) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f} %"
+    return "n/a" if v is None or v != v else f"{100 * v:.{digits}f} %"  # v != v: NaN of any float type
 
 
 def kept_label(summary) -> str:

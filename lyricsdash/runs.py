@@ -30,7 +30,7 @@ import torch
 
 from .config import ConfigError, TrainConfig
 from .model import LyricsLSTM, ModelSpec
-from .records import RECORD_FIELDS, Callback, evaluated
+from .records import RECORD_FIELDS, Callback, improves_val
 from .text import Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
@@ -251,7 +251,7 @@ class RunRecorder(Callback):
         self._file.flush()
         s = self.summary
         s.steps = record["step"]
-        if evaluated(record) and record["val_acc"] > (s.best_val_accuracy or -1.0):
+        if improves_val(record, s.best_val_accuracy):
             s.best_val_accuracy, s.best_step = record["val_acc"], record["step"]
 
     def on_epoch_end(self, epoch: int, checkpoint) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lyricsdash import report
 from lyricsdash.jobs import JobRegistry
 from lyricsdash.predictor import Predictor
 from lyricsdash.runs import runs_root
@@ -62,7 +63,7 @@ def predictor(run_dir: str, mtime: float) -> Predictor:
 
 
 def pct(v) -> str:
-    return "n/a" if v is None or v != v else f"{100 * v:.1f} %"
+    return report.pct(v, 1)
 
 
 def flash(message: str | None = None, kind: str = "success") -> None:

@@ -77,9 +77,10 @@ def experiment_results(exp: Experiment, key: str) -> None:
         return
     a, b = st.columns(2)
     a.plotly_chart(charts.experiment_figure(results, setting), width="stretch", key=f"{key}_bars")
-    curves = {label: [RunFolder(runs_dir() / rid).metrics() for rid, r in zip(res["runs"], exp.data["runs"],
-                                                                                strict=False) if rid]
-              for label, res in results.items()}
+    curves: dict[str, list] = {}
+    for r in exp.data["runs"]:  # the same finished runs as the figures above
+        if r["status"] == "finished" and r["run_id"]:
+            curves.setdefault(r["label"], []).append(RunFolder(runs_dir() / r["run_id"]).metrics())
     b.plotly_chart(charts.band_figure(curves), width="stretch", key=f"{key}_band")
 
 

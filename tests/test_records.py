@@ -24,3 +24,10 @@ def test_small_buffers_keep_everything(n):
 
 def test_a_record_is_evaluated_when_it_holds_validation_scores():
     assert evaluated({"val_acc": 0.5}) and not evaluated({"val_acc": math.nan}) and not evaluated({})
+
+
+def test_a_record_improves_on_the_best_validation_only_when_evaluated_and_higher():
+    from lyricsdash.records import improves_val
+
+    assert improves_val({"val_acc": 0.0}, None) and improves_val({"val_acc": 0.6}, 0.5)
+    assert not improves_val({"val_acc": 0.5}, 0.5) and not improves_val({"val_acc": math.nan}, None)
