@@ -71,19 +71,31 @@ class LyricsLSTM(nn.Module):
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1 -> logits (B, C)."""
-        lengths = lengths.to(tokens.device)
+        return self.from_inputs(self.inputs(tokens), lengths)
+
+    def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (B, T) -> each word's input vector (B, T, D): its embedding, then its frozen NB row if any.
+
+        A pad's vector is all zeros (the pad embedding and the pad NB row): explanations start from there.
+        """
         x = self.embedding(tokens)  # (B, T, E)
-        if self.spec.nb_channel:
+        if self.nb_table is not None:
             x = torch.cat([x, self.nb_table[tokens]], dim=-1)  # (B, T, E + C)
-        x = self.dropout(x)
+        return x
+
+    def from_inputs(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Word input vectors (B, T, D) from ``inputs``, lengths (B,) -> logits (B, C)."""
+        lengths = lengths.to(x.device)
+        e = self.spec.embed_dim
+        h = self.dropout(x if self.spec.nb_channel else x[..., :e])  # (B, T, E [+ C]) what the LSTM reads
         for i, layer in enumerate(self.layers):
             if i > 0:
-                x = self.dropout(x)  # between stacked layers
-            x = self._layer(layer, x, lengths)  # (B, T, H * dirs), real positions exact
-        mask = (torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]).unsqueeze(-1)
-        logits = self.head(self.dropout(self._pool(x, mask, lengths)))  # (B, C)
+                h = self.dropout(h)  # between stacked layers
+            h = self._layer(layer, h, lengths)  # (B, T, H * dirs), real positions exact
+        mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1)
+        logits = self.head(self.dropout(self._pool(h, mask, lengths)))  # (B, C)
         if self.spec.nb_logits:  # the NB score of the real words, averaged: naive Bayes up to scale
-            nb = (self.nb_table[tokens] * mask).sum(1) / lengths[:, None].to(logits.dtype)  # (B, C)
+            nb = (x[..., e:] * mask).sum(1) / lengths[:, None].to(logits.dtype)  # (B, C)
             logits = logits + self.nb_scale * nb
         return logits
 
