@@ -9,6 +9,7 @@ import pandas as pd
 
 from .batches import encode
 from .evaluate import EvalSet
+from .explain import Explanation, explain
 from .runs import load_baseline, load_model
 from .text import UNK_ID, tokenize
 
@@ -64,6 +65,15 @@ class Predictor:
         seconds = self._second_opinions(texts)
         return [self._prediction(t, row, second) for t, row, second in
                 zip(token_lists, logp.exp().tolist(), seconds, strict=True)]
+
+    def explain(self, text: str, artist: str | None = None, against: str | None = None) -> Explanation:
+        """Each word's contribution to ``artist`` (default: the predicted one) against ``against`` (default: the
+        average artist), by Integrated Gradients (see ``lyricsdash.explain``)."""
+        text = self._check(text)
+        tokens = tokenize(text)
+        if artist is None:
+            artist = self.predict(text).artist
+        return explain(self.model, self.vocab, self.labels, self.cfg, tokens, artist, against)
 
     def classify_frame(self, songs: pd.DataFrame, chunk: int = 256) -> pd.DataFrame:
         """Songs (columns song, text, and artist: empty when unknown) -> one row per song: the predicted

@@ -25,8 +25,20 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 def tokenize(text: str) -> list[str]:
     """Lyrics -> lower-case words with inner apostrophes kept."""
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
-    return _WORD.findall(text)
+    return _WORD.findall(normalize(text).casefold())
+
+
+def normalize(text: str) -> str:
+    """What the tokenizer reads before case-folding: NFKC, one kind of apostrophe."""
+    return unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+
+
+def word_spans(text: str) -> list[tuple[int, int]] | None:
+    """Where ``tokenize``'s words lie in ``normalize(text)``: (start, end) each, or None in the rare text where
+    case-folding moves a word boundary (then no span list matches the words)."""
+    norm = normalize(text)
+    spans = [m.span() for m in _WORD.finditer(norm)]
+    return spans if [norm[a:b].casefold() for a, b in spans] == tokenize(text) else None
 
 
 class Vocab:

@@ -10,6 +10,7 @@ from lyricsdash.predictor import MAX_CHARS, PredictError
 from lyricsdash.runs import RunError, RunFolder, list_runs
 from pages.common import page_setup, pct, predictor, runs_dir
 from pages.source import UPLOAD_MB
+from pages.why import why_panel
 
 st.title("Classify lyrics")
 page_setup()
@@ -32,10 +33,13 @@ folder = RunFolder(runs_dir() / choice)
 
 def paste_one() -> None:
     text = st.text_area("Lyrics", height=220, key="ui_lyrics", placeholder="Paste the lyrics of a song here…")
-    if not st.button("Classify", type="primary", key="classify"):
-        return
-    if not text.strip():
-        st.warning("There is no text to classify yet: paste the lyrics of a song above.")
+    if st.button("Classify", type="primary", key="classify"):
+        st.session_state["ui_classified"] = text  # the answer stays while its explanation's options change
+        if not text.strip():
+            st.warning("There is no text to classify yet: paste the lyrics of a song above.")
+    if not text.strip() or st.session_state.get("ui_classified") != text:
+        if st.session_state.get("ui_classified"):
+            st.caption("The lyrics changed: press Classify to classify them.")
         return
     if len(text) > MAX_CHARS:
         st.info(f"That paste holds {len(text):,} characters; only the first {MAX_CHARS:,} are read.")
@@ -64,6 +68,7 @@ def paste_one() -> None:
     if pred.truncated:
         st.info("The text is longer than the model reads; only its first words were used (max_len in the run's "
                 "config).")
+    why_panel(folder, text, list(pred.probabilities), "why")
 
 
 def upload_many() -> None:

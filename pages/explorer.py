@@ -1,14 +1,18 @@
 """The test-set explorer, shared by the Train page (after a run) and the Runs page: which test songs a run's
-kept weights get wrong, per-artist precision, recall and F1 beside the confusion matrix."""
+kept weights get wrong, per-artist precision, recall and F1 beside the confusion matrix, and why the model
+answered as it did for a chosen song."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from lyricsdash import charts
+from lyricsdash.data import DataError
 from lyricsdash.runs import RunFolder, Summary
 from lyricsdash.stats import per_artist_scores
 from pages.common import pct
+from pages.source import current_source, load_corpus
+from pages.why import why_panel
 
 
 def test_explorer(folder: RunFolder, summary: Summary, key: str) -> None:
@@ -48,3 +52,22 @@ def test_explorer(folder: RunFolder, summary: Summary, key: str) -> None:
         st.plotly_chart(charts.probabilities_figure(dict(sorted(probs.items(), key=lambda kv: -kv[1]))),
                         width="stretch", key=f"{key}_song_probs")
         st.caption(f"“{song['song']}” by {song['artist']}: the model gives {pct(song['p_true'])} to the true artist.")
+        text = _lyrics(summary, int(part.index[rows[0]]), song)
+        if text is None:
+            st.caption("To see why, choose this run's data in the sidebar: run folders keep no lyrics.")
+        else:
+            why_panel(folder, text, list(sorted(probs, key=probs.get, reverse=True)), f"{key}_why")
+
+
+def _lyrics(summary: Summary, i: int, song) -> str | None:
+    """The lyrics of test song ``i`` from the data chosen in the sidebar, if that is the run's data."""
+    source, cfg = current_source(), summary.config
+    if source is None:
+        return None
+    try:
+        test = load_corpus(source, cfg.get("val_fraction", 0.1), cfg.get("seed", 0)).test
+    except DataError:
+        return None
+    if i >= len(test) or (str(test["song"].iloc[i]), test["artist"].iloc[i]) != (song["song"], song["artist"]):
+        return None
+    return str(test["text"].iloc[i])

@@ -269,3 +269,21 @@ def test_the_data_page_states_padding_as_a_saving_never_a_red_zero(app):
     padding = next(m for m in at.metric if m.label == "Padding per batch")
     delta = padding.proto.delta
     assert not delta or (delta.endswith("pts less than unsorted batches") and not delta.startswith("0.0"))
+
+
+def test_classify_explains_why_and_keeps_the_answer_while_the_question_changes(app, finished_run):
+    at = open_page(app(), "pages/classify.py")
+    at.text_area(key="ui_lyrics").input("desert highway boots gravel sea wave night").run()
+    at.button(key="classify").click().run()
+    assert at.selectbox(key="why_artist").value == "Demo · Dust Road Prophets"  # the predicted artist first
+    why = next(c.value for c in at.caption if "add up to" in c.value)
+    assert "mean log p" in why
+    words = next(m.value for m in at.markdown if m.value.startswith("**Words for"))
+    assert "desert" in words or "highway" in words or "boots" in words
+    at.selectbox(key="why_against").set_value("Demo · Harbor Lights").run()  # a widget rerun, no new click
+    assert not at.exception
+    assert "Dust Road Prophets" in at.subheader[0].value
+    why = next(c.value for c in at.caption if "add up to" in c.value)
+    assert "log p(Demo · Harbor Lights)" in why
+    at.text_area(key="ui_lyrics").input("sea wave harbor").run()
+    assert any("press Classify" in c.value for c in at.caption)

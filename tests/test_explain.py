@@ -1,0 +1,90 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lyricsdash.config import TrainConfig
+from lyricsdash.engine import train
+from lyricsdash.explain import TOL, contrast, explain
+from lyricsdash.model import LyricsLSTM, ModelSpec
+from lyricsdash.predictor import Predictor
+from lyricsdash.runs import RunRecorder
+from lyricsdash.text import Vocab, tokenize
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A default-shaped model (NB init, windows, BiLSTM 32) trained on the demo corpus."""
+    from lyricsdash.demo import demo_corpus
+
+    corpus = demo_corpus()
+    rec = RunRecorder(tmp_path_factory.mktemp("runs"))
+    train(corpus, TrainConfig(embed_dim=16, hidden_size=32, epochs=4, batch_size=16, min_freq=1, baselines=False),
+          [rec])
+    return Predictor.from_run(rec.dir), corpus
+
+
+def test_completeness_on_every_test_song_of_a_trained_model(trained):
+    """Integrated Gradients' completeness: the words' contributions add up to the score change."""
+    predictor, corpus = trained
+    changes = []
+    for text in corpus.test["text"]:
+        e = predictor.explain(text)
+        assert e.gap <= TOL, (e.gap, e.score, e.baseline_score)
+        changes.append(abs(e.score - e.baseline_score))
+    assert np.mean(changes) > 100 * TOL  # real changes were explained, not flat zeros
+
+
+def test_the_score_is_the_one_the_prediction_ranks_artists_by(trained):
+    predictor, corpus = trained
+    text = corpus.test["text"].iloc[0]
+    logp = {a: math.log(p) for a, p in predictor.predict(text).probabilities.items()}
+    labels = predictor.labels
+    e = predictor.explain(text, labels[0])
+    assert e.score == pytest.approx(logp[labels[0]] - np.mean(list(logp.values())), abs=1e-4)
+    e2 = predictor.explain(text, labels[1], against=labels[2])
+    assert e2.score == pytest.approx(logp[labels[1]] - logp[labels[2]], abs=1e-4)
+    assert e2.gap <= TOL
+
+
+def test_unknown_words_contribute_nothing_and_words_align_with_the_text(trained):
+    predictor, _ = trained
+    text = "Sea wave qwzxplorf harbor snarkle tide"
+    e = predictor.explain(text)
+    assert e.words == tokenize(text)
+    assert e.known == [True, True, False, True, False, True]
+    assert e.contributions[[2, 4]].tolist() == [0.0, 0.0]
+
+
+def test_top_words_sum_each_words_occurrences(trained):
+    predictor, _ = trained
+    e = predictor.explain("sea sea sea night harbor")
+    pro, con = e.top_words(10)
+    totals = dict(pro + con)
+    assert totals["sea"] == pytest.approx(float(e.contributions[:3].sum()))
+    assert all(v > 0 for _, v in pro) and all(v < 0 for _, v in con)
+
+
+def test_a_contrast_has_zero_sum_and_bad_artists_are_refused():
+    labels = ["A", "B", "C"]
+    assert float(contrast(labels, "A", None).sum()) == pytest.approx(0.0, abs=1e-6)
+    assert contrast(labels, "A", "C").tolist() == [1.0, 0.0, -1.0]
+    model = LyricsLSTM(ModelSpec(10, 3, 4, 4, 1, True, 0.0, "mean"))
+    vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(8)])
+    with pytest.raises(ValueError, match="two different artists"):
+        explain(model, vocab, labels, TrainConfig(), ["w1"], "A", against="A")
+
+
+@pytest.mark.parametrize("channel", ["input", "logits"])
+def test_completeness_with_a_frozen_nb_table(channel):
+    """The NB table is part of each word's input vector, so its share is attributed too."""
+    torch.manual_seed(0)
+    model = LyricsLSTM(ModelSpec(30, 3, 8, 8, 1, True, 0.0, "mean", 3 if channel == "input" else 0,
+                                 channel == "logits"))
+    model.nb_table.copy_(torch.randn(30, 3))
+    model.nb_table[0] = 0
+    vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(28)])
+    words = [f"w{i % 28}" for i in range(150)]
+    e = explain(model, vocab, ["A", "B", "C"], TrainConfig(window=32, stride=16), words, "B")
+    assert e.gap <= TOL
