@@ -135,6 +135,10 @@ def start_training_and_see_points(page, url):
     page.goto(f"{url}/train")
     start = page.get_by_role("button", name="▶ Start training")
     expect(start).to_be_enabled(timeout=60_000)
+    epochs = page.get_by_role("slider", name="Epochs")
+    epochs.focus()
+    epochs.press("End")  # 500 epochs: still training when the test kills the server, however fast the machine
+    expect(epochs).to_have_attribute("aria-valuetext", "500")
     start.click()
     page.wait_for_function(f"({POINTS_JS})() > 20", timeout=60_000)
 
