@@ -16,8 +16,9 @@ trains the model on ``<unk>`` mixed with words, and from there the path is calm 
 Integrated Gradients gives word i of window k  ``a_i = (x_i - u) . integral_0^1 grad_i s_k(u + t (x - u)) dt``
 and completeness, ``sum_i a_i = s(x) - s(u)``, holds for the exact integral. The integral is taken by adaptive
 trapezoids per window: while the song's misfit (the windows' mean gap between their trapezoids and their score
-changes) exceeds ``tol`` nats, the intervals that hold half of it are halved (down to ``2**-max_depth`` of the
-path, within ``max_points`` gradient points a song). The song's completeness gap is then under ``tol``; any gap
+changes) exceeds ``tol`` nats (or half a percent of the song's score change, if larger: ``allowed_gap``), the
+intervals that hold half of it are halved (down to ``2**-max_depth`` of the path, within ``max_points``
+gradient points a song). The song's completeness gap is then under that; any gap
 that remains is reported (``Explanation.gap``), never hidden.
 """
 
@@ -32,7 +33,8 @@ from .batches import window_starts
 from .model import LyricsLSTM
 from .text import UNK, UNK_ID, Vocab
 
-TOL = 0.01  # nats: the completeness gap allowed per song
+TOL = 0.01  # nats: the completeness gap allowed per song, or REL_TOL of its score change if that is larger
+REL_TOL = 0.005
 SHARE = 0.5  # of the misfit whose intervals are halved each round
 
 
@@ -59,6 +61,12 @@ class Explanation:
             total[w] = total.get(w, 0.0) + c
         ranked = sorted(total.items(), key=lambda kv: kv[1])
         return [kv for kv in reversed(ranked[-n:]) if kv[1] > 0], [kv for kv in ranked[:n] if kv[1] < 0]
+
+
+def allowed_gap(delta: float, tol: float = TOL) -> float:
+    """The completeness gap allowed for a song whose score changes by ``delta``: ``tol`` nats or REL_TOL of
+    the change, whichever is larger."""
+    return max(tol, REL_TOL * abs(delta))
 
 
 def contrast(labels: list[str], artist: str, against: str | None) -> torch.Tensor:
@@ -132,6 +140,8 @@ def integrated_gradients(model: LyricsLSTM, x0: torch.Tensor, x: torch.Tensor, l
     n = start + 1
     windows = [_Window(grid, s[r * n:(r + 1) * n], g[r * n:(r + 1) * n]) for r in range(k)]
     used = k * n
+    delta = float(np.mean([win.pts[1.0][0] - win.pts[0.0][0] for win in windows]))  # the song's score change
+    tol = allowed_gap(delta, tol)
     while used < max_points:
         todo = _to_split(windows, tol, 2.0 ** -max_depth)[: max_points - used]
         if not todo:

@@ -56,7 +56,7 @@ def test_explorer(folder: RunFolder, summary: Summary, key: str) -> None:
         if text is None:
             st.caption("To see why, choose this run's data in the sidebar: run folders keep no lyrics.")
         else:
-            why_panel(folder, text, list(sorted(probs, key=probs.get, reverse=True)), f"{key}_why")
+            why_panel(folder, text, sorted(probs, key=probs.get, reverse=True), f"{key}_why")
 
 
 def _lyrics(summary: Summary, i: int, song) -> str | None:
