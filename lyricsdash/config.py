@@ -48,7 +48,8 @@ class TrainConfig:
                               choices=("whole", "windows"))
     max_len: int = _f(1000, "Words read per song at most (longer songs are truncated).", lo=16, hi=20000)
     window: int = _f(64, "Window length in words (windows strategy).", lo=8, hi=2000)
-    stride: int = _f(32, "Step between window starts in words (windows strategy).", lo=1, hi=2000)
+    stride: int = _f(16, "Step between window starts in words (windows strategy): each word is read in about "
+                     "window/stride windows.", lo=1, hi=2000)
     # --- vocabulary --------------------------------------------------------
     min_freq: int = _f(2, "Words seen fewer times in the training songs map to <unk>.", lo=1, hi=100)
     max_vocab: int = _f(30000, "Largest vocabulary size, most frequent words first.", lo=100, hi=500000)
