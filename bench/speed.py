@@ -71,7 +71,7 @@ def throughput(corpus, steps, rounds) -> list[list]:
         "reference loop (pad to longest, unsorted, last step), batch 64": None,
         "engine, reference sizes, whole songs bucketed+packed, batch 64":
             TrainConfig(**REF_SIZES, length_strategy="whole", batch_size=64),
-        "engine, reference sizes, windows 64/32, batch 64": TrainConfig(**REF_SIZES, batch_size=64),
+        "engine, reference sizes, windows of 64 words, batch 64": TrainConfig(**REF_SIZES, batch_size=64),
         "engine default config": TrainConfig(),
     }
     results = {k: [] for k in variants}

@@ -36,7 +36,7 @@ from .text import UNK, UNK_ID, Vocab
 
 TOL = 0.01  # nats: the completeness gap allowed per song, or REL_TOL of its score change if that is larger
 REL_TOL = 0.005
-SHARE = 0.5  # of the misfit whose intervals are halved each round
+SHARE = 0.5  # of the misfit whose panels are halved each round
 
 
 @dataclass
