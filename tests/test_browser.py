@@ -12,6 +12,10 @@ import urllib.request
 import pytest
 from conftest import ROOT
 
+from lyricsdash.config import TrainConfig
+from lyricsdash.demo import demo_corpus
+from lyricsdash.stats import preview
+
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -93,6 +97,17 @@ POINTS_JS = """() => {
 }"""
 
 
+LAST_STEP_JS = """() => {
+  const plot = document.querySelectorAll('.js-plotly-plot')[0];
+  const traces = plot && (plot._fullData || plot.data);
+  let last = 0;
+  for (const trace of traces || []) {
+    for (const x of trace.x || []) { if (typeof x === 'number' && x > last) last = x; }
+  }
+  return last;
+}"""
+
+
 def test_live_training_streams_then_classifies(server, page):
     from playwright.sync_api import expect
 
@@ -107,13 +122,14 @@ def test_live_training_streams_then_classifies(server, page):
     expect(page.get_by_text(re.compile(r"steps per epoch, \d{1,3}(,\d{3})+ in all"))).to_be_visible(timeout=30_000)
     start.click()
     expect(page.get_by_role("heading", name=re.compile(r"^Run 2"))).to_be_visible(timeout=30_000)  # ids: the year
-    page.wait_for_function(f"({POINTS_JS})() > 0", timeout=60_000)
-    first = page.evaluate(POINTS_JS)
-    # the chart grows while training runs, refreshed by the fragment without any user action
-    page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=60_000)
-    second = page.evaluate(POINTS_JS)
-    page.wait_for_function(f"({POINTS_JS})() > {second}", timeout=60_000)
-    assert page.evaluate(POINTS_JS) > second > first > 0
+    page.wait_for_function(f"({LAST_STEP_JS})() > 0", timeout=60_000)
+    first = page.evaluate(LAST_STEP_JS)
+    # the chart reaches later steps while training runs, refreshed by the fragment without any user action
+    # (the last step drawn, not the number of points: a live chart keeps at most 200 per curve)
+    page.wait_for_function(f"({LAST_STEP_JS})() > {first}", timeout=60_000)
+    second = page.evaluate(LAST_STEP_JS)
+    page.wait_for_function(f"({LAST_STEP_JS})() > {second}", timeout=60_000)
+    assert page.evaluate(LAST_STEP_JS) > second > first > 0
 
     page.get_by_role("button", name="■ Stop").click()
     expect(page.get_by_text("Test accuracy of the kept weights")).to_be_visible(timeout=60_000)
@@ -165,8 +181,6 @@ def test_a_server_killed_mid_training_restarts_cleanly(tmp_path, chromium_availa
 
 
 def make_runs(runs_dir, n):
-    from lyricsdash.config import TrainConfig
-    from lyricsdash.demo import demo_corpus
     from lyricsdash.engine import train
     from lyricsdash.runs import RunRecorder
 
@@ -211,11 +225,12 @@ def test_the_tab_that_pressed_start_shows_the_running_run_disabled_and_live_best
     start = page.get_by_role("button", name="▶ Start training")
     expect(start).to_be_enabled(timeout=60_000)
     for name, key in (("Epochs", "End"), ("Hidden units per direction", "End"), ("Embedding size", "End"),
-                      ("Batch size", "Home")):  # long epochs: 340 single-sequence steps of a big model
+                      ("Batch size", "Home")):  # long epochs: hundreds of single-sequence steps of a big model
         slider = page.get_by_role("slider", name=name)
         slider.focus()
         slider.press(key)
-    expect(page.get_by_text(re.compile(r"340 steps per epoch"))).to_be_visible(timeout=30_000)
+    per_epoch = preview(demo_corpus(), TrainConfig(epochs=500, hidden_size=512, embed_dim=512, batch_size=1))
+    expect(page.get_by_text(f"{per_epoch['steps_per_epoch']} steps per epoch")).to_be_visible(timeout=30_000)
     start.click()
     expect(page.get_by_text(re.compile(r"is training with the settings shown"))).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name="▶ Start training")).to_be_disabled()
