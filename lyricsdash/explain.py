@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .batches import window_starts
+from .batches import split_ids, window_starts
 from .model import LyricsLSTM
 from .text import UNK, UNK_ID, Vocab
 
@@ -173,10 +173,11 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
         raise ValueError(f"choose two different artists of {labels}")
     words = tokens[: cfg.max_len] or [UNK]  # no words at all: the model reads one <unk>
     ids = vocab.encode(words)
-    starts = window_starts(len(ids), cfg.length_strategy, cfg.window, cfg.stride)
-    size = min(len(ids), cfg.window) if cfg.length_strategy == "windows" else len(ids)
+    seqs = split_ids(ids, cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride)  # what the predictor reads
+    starts = window_starts(len(ids), cfg.length_strategy, cfg.window, cfg.stride)  # where each one begins
+    size = len(seqs[0])
     device = next(model.parameters()).device
-    batch = torch.tensor([ids[s0:s0 + size] for s0 in starts], device=device)  # (K, T) equal lengths
+    batch = torch.tensor(seqs, device=device)  # (K, T): a song's sequences all have one length
     model.eval()
     with torch.no_grad():
         x, x0 = model.inputs(batch), model.inputs(torch.full_like(batch, UNK_ID))  # (K, T, D) each
