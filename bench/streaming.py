@@ -1,13 +1,16 @@
 """Streaming cost: training tokens/s with the Train page open in a real browser vs the CLI, same config and data,
 on an idle machine and with one core kept busy by a plain CPU-bound process.
 
-    python bench/streaming.py [--rounds 3] [--conditions idle busy]
+    python bench/streaming.py [--rounds 5] [--conditions idle busy]
 
-Alternates CLI and dashboard runs of the default config on the assignment data (else the demo corpus). The
-dashboard run is started by clicking Start in headless chromium, which keeps the page open (status refreshing
-every second, charts every two) until the report appears. tokens/s is read from each run's summary.json, both
-end to end (evaluation included) and for the training steps alone. The server's and the browser's CPU
-seconds (from /proc, the training process excluded) are given per minute of watched training.
+Alternates CLI and dashboard runs of the default config on the assignment data (else the demo corpus), the
+order swapped every round so that a drift of the machine's speed does not favour either. The dashboard run
+is started by clicking Start in headless chromium, which keeps the page open (status refreshing every second,
+charts every five) until the report appears. tokens/s is read from each run's summary.json, both end to end
+(evaluation included) and for the training steps alone; each round gives one dashboard/CLI ratio and the
+table shows their median and range. The server's and the browser's CPU seconds (from /proc, the training
+process excluded) are given per minute, both while the training steps run (from the run folder's first
+record to its final summary) and from the click on Start until the report shows.
 Writes the 'streaming' section of bench/results.md.
 """
 
@@ -20,6 +23,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from _common import ROOT, machine, table, write_section
@@ -52,6 +57,42 @@ def browser_cpu_seconds() -> float:
     return total
 
 
+class Sampler(threading.Thread):
+    """Samples (time, server CPU s, browser CPU s) every 0.2 s and notes when the run's training starts and
+    ends: the run folder's metrics.csv appears at the first step, its summary.json leaves "running" at the end."""
+
+    def __init__(self, server_pid: int, runs: Path):
+        super().__init__(daemon=True)
+        self.pid, self.runs, self.samples, self.started, self.ended = server_pid, runs, [], None, None
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(0.2):
+            now = time.monotonic()
+            self.samples.append((now, cpu_seconds(self.pid), browser_cpu_seconds()))
+            if self.started is None and any(self.runs.glob("*/metrics.csv")):
+                self.started = now
+            if self.started is not None and self.ended is None and self._finished():
+                self.ended = now
+
+    def _finished(self) -> bool:
+        for path in self.runs.glob("*/summary.json"):
+            try:
+                if json.loads(path.read_text()).get("status") != "running":
+                    return True
+            except (OSError, ValueError):
+                pass  # being written
+        return False
+
+    def per_minute(self, t0: float, t1: float) -> tuple[float, float]:
+        """(server, browser) CPU s per minute between two moments, from the nearest samples."""
+        def at(t):
+            return min(self.samples, key=lambda s: abs(s[0] - t))
+        a, b = at(t0), at(t1)
+        minutes = max(1e-9, b[0] - a[0]) / 60
+        return (b[1] - a[1]) / minutes, (b[2] - a[2]) / minutes
+
+
 def rates(summary: dict) -> tuple[float, float, float]:
     """(tokens/s end to end, tokens/s of the training steps alone, seconds spent evaluating)."""
     s, ev = summary, summary.get("eval_seconds") or 0.0
@@ -66,53 +107,67 @@ def cli_run(runs: Path) -> dict:
     return json.loads((run_dir / "summary.json").read_text())
 
 
-def dashboard_run(runs: Path, page) -> tuple[dict, float, float]:
-    """-> (summary, server CPU s, browser CPU s) of one watched training."""
+def dashboard_run(runs: Path, page) -> tuple[dict, tuple[float, float], tuple[float, float]]:
+    """-> (summary, (server, browser) CPU s/min while training, the same from the click to the report)."""
     from playwright.sync_api import expect
 
     proc, url = start_server(runs, runs.parent / "server.log", os.environ.get("LYRICSDASH_DATA_DIR"))
+    sampler = Sampler(proc.pid, runs)
     try:
         page.goto(f"{url}/train")
         start = page.get_by_role("button", name="▶ Start training")
         expect(start).to_be_enabled(timeout=60_000)
-        server0, browser0 = cpu_seconds(proc.pid), browser_cpu_seconds()
+        sampler.start()
+        time.sleep(0.5)  # a first sample before the click
+        clicked = time.monotonic()
         start.click()
         expect(page.get_by_text("Test accuracy of the kept weights")).to_be_visible(timeout=900_000)
-        server, browser = cpu_seconds(proc.pid) - server0, browser_cpu_seconds() - browser0
+        reported = time.monotonic()
+        time.sleep(0.3)  # a last sample after the report
     finally:
+        sampler.halt.set()
+        sampler.join()
         stop_server(proc)
     newest = max(d for d in runs.iterdir() if d.is_dir())
-    return json.loads((newest / "summary.json").read_text()), server, browser
+    training = sampler.per_minute(sampler.started or clicked, sampler.ended or reported)
+    return json.loads((newest / "summary.json").read_text()), training, sampler.per_minute(clicked, reported)
 
 
 def measure(condition: str, rounds: int, page, tmp: Path) -> dict:
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if condition == "busy" else None
     try:
-        cli, dash, server, browser = [], [], [], []
+        cli, dash, training, whole = [], [], [], []
         for r in range(rounds):
-            cli.append(rates(cli_run(tmp / f"{condition}-cli{r}")))
-            summary, s_cpu, b_cpu = dashboard_run(tmp / f"{condition}-dash{r}", page)
-            dash.append(rates(summary))
-            minutes = summary["train_seconds"] / 60
-            server.append(s_cpu / minutes)
-            browser.append(b_cpu / minutes)
-            print(f"{condition} round {r}: CLI {cli[-1][0]:,.0f} / dashboard {dash[-1][0]:,.0f} tokens/s (steps "
-                  f"only {cli[-1][1]:,.0f} / {dash[-1][1]:,.0f}); server {server[-1]:.1f}, browser "
-                  f"{browser[-1]:.1f} CPU s per minute", flush=True)
+            for side in ("cli", "dash") if r % 2 == 0 else ("dash", "cli"):
+                if side == "cli":
+                    cli.append(rates(cli_run(tmp / f"{condition}-cli{r}")))
+                else:
+                    summary, during, overall = dashboard_run(tmp / f"{condition}-dash{r}", page)
+                    dash.append(rates(summary))
+                    training.append(during)
+                    whole.append(overall)
+            print(f"{condition} round {r}: steps only CLI {cli[-1][1]:,.0f} / dashboard {dash[-1][1]:,.0f} tokens/s "
+                  f"= {100 * dash[-1][1] / cli[-1][1]:.1f} % (end to end {100 * dash[-1][0] / cli[-1][0]:.1f} %); "
+                  f"CPU s/min while training: server {training[-1][0]:.1f}, browser {training[-1][1]:.1f}; "
+                  f"click to report: {whole[-1][0]:.1f}, {whole[-1][1]:.1f}", flush=True)
     finally:
         if busy:
             busy.kill()
     med = statistics.median
+    ratios = [d[1] / c[1] for c, d in zip(cli, dash, strict=True)]
     return {"cli": med(c[0] for c in cli), "dash": med(d[0] for d in dash), "cli_steps": med(c[1] for c in cli),
-            "dash_steps": med(d[1] for d in dash), "cli_eval": med(c[2] for c in cli),
-            "dash_eval": med(d[2] for d in dash), "server": med(server), "browser": med(browser)}
+            "dash_steps": med(d[1] for d in dash), "ratio": med(ratios), "ratio_lo": min(ratios),
+            "ratio_hi": max(ratios), "end_to_end": med(d[0] / c[0] for c, d in zip(cli, dash, strict=True)),
+            "cli_eval": med(c[2] for c in cli), "dash_eval": med(d[2] for d in dash),
+            "server": med(t[0] for t in training), "browser": med(t[1] for t in training),
+            "server_all": med(w[0] for w in whole), "browser_all": med(w[1] for w in whole)}
 
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--conditions", nargs="*", default=["idle", "busy"], choices=["idle", "busy"])
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp())
@@ -124,21 +179,26 @@ def main() -> None:
             results[condition] = measure(condition, args.rounds, page, tmp)
         browser.close()
     rows = [[{"idle": "idle machine", "busy": "one core busy (a plain CPU-bound process)"}[c],
-             f"{m['cli_steps']:,.0f}", f"{m['dash_steps']:,.0f}", f"{100 * m['dash_steps'] / m['cli_steps']:.1f} %",
-             f"{100 * m['dash'] / m['cli']:.1f} %", f"{m['cli_eval']:.1f} / {m['dash_eval']:.1f}",
-             f"{m['server']:.1f}", f"{m['browser']:.1f}"] for c, m in results.items()]
+             f"{m['cli_steps']:,.0f}", f"{m['dash_steps']:,.0f}",
+             f"**{100 * m['ratio']:.1f} %** ({100 * m['ratio_lo']:.1f}–{100 * m['ratio_hi']:.1f})",
+             f"{100 * m['end_to_end']:.1f} %", f"{m['cli_eval']:.1f} / {m['dash_eval']:.1f}",
+             f"{m['server']:.1f} / {m['browser']:.1f}", f"{m['server_all']:.1f} / {m['browser_all']:.1f}"]
+            for c, m in results.items()]
     data = os.environ.get("LYRICSDASH_DATA_DIR") and "assignment files" or "demo corpus"
-    body = (f"## Streaming cost\n\nMachine: {machine()}  \nDefault config on the {data}; median of {args.rounds} "
-            "alternating CLI/dashboard rounds per condition. Training runs in a child process of the dashboard "
-            "server. Training tokens/s of the steps alone is the like-for-like figure: the automatic evaluation "
-            "cadence (eval_every=0) measures each evaluation's cost as it goes, so a run that meets a busier "
-            "machine evaluates less often, which moves the end-to-end figure (evaluation included) by far more "
-            "than the page does (see the evaluation seconds). CPU s per minute of watched training: the "
-            "streamlit server process (the training process excluded) and all chromium processes, from the "
-            "click on Start until the report shows (page loads and the final report included).\n\n"
-            + table(["condition", "CLI tokens/s, steps", "dashboard tokens/s, steps", "dashboard / CLI, steps",
-                     "dashboard / CLI, end to end", "evaluation s, CLI / dashboard", "server CPU s/min",
-                     "browser CPU s/min"], rows))
+    body = (f"## Streaming cost\n\nMachine: {machine()}  \nDefault config on the {data}; {args.rounds} rounds per "
+            "condition, each one CLI run and one dashboard run, their order swapped every round. Training runs in "
+            "a child process of the dashboard server. The ratio is the median (and range) of the rounds' "
+            "dashboard/CLI ratios. Training tokens/s of the steps alone is the like-for-like figure: the automatic "
+            "evaluation cadence (eval_every=0) measures each evaluation's cost as it goes, so a run that meets a "
+            "busier machine evaluates less often, which moves the end-to-end figure (evaluation included) by far "
+            "more than the page does (see the evaluation seconds). CPU s per minute: the streamlit server process "
+            "(the training process excluded) and all chromium processes, while the training steps run (from the "
+            "run's first record to its final summary: what competes with training) and from the click on Start "
+            "until the report shows (the page reloading at Start and drawing the report included).\n\n"
+            + table(["condition", "CLI tokens/s, steps", "dashboard tokens/s, steps",
+                     "dashboard / CLI, steps (median, range)", "dashboard / CLI, end to end",
+                     "evaluation s, CLI / dashboard", "CPU s/min while training, server / browser",
+                     "CPU s/min click to report, server / browser"], rows))
     print(body)
     write_section("streaming", body)
 
