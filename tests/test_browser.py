@@ -251,3 +251,32 @@ def test_the_tab_that_pressed_start_shows_the_running_run_disabled_and_live_best
     assert seen, "the best validation accuracy stayed n/a through the first epoch"
     page.get_by_role("button", name="■ Stop").click()
     expect(page.get_by_role("button", name="▶ Start training")).to_be_enabled(timeout=60_000)
+
+
+def test_choosing_a_test_song_in_the_explorer_explains_it(tmp_path, chromium_available, page):
+    """Runs page: a click on a test song's row shows its probabilities and why, from the sidebar's lyrics."""
+    from playwright.sync_api import expect
+
+    runs = tmp_path / "runs"
+    (run,) = make_runs(runs, 1)  # trained on the demo corpus, which the server without data also uses
+    proc, url = start_server(runs, tmp_path / "server.log")
+    try:
+        page.goto(f"{url}/runs")
+        page.get_by_text("Test songs: which ones this run gets wrong").click()
+        songs = page.get_by_test_id("stDataFrame").last  # the per-artist table, then the songs
+        expect(songs).to_be_visible(timeout=30_000)
+        chosen = page.get_by_text(re.compile(r"the model gives [\d.]+ % to the true artist"))
+        for _ in range(5):  # the grid is a canvas that takes clicks only once drawn
+            songs.click(position={"x": 18, "y": 52})  # the first song's row marker (under a 35 px header)
+            try:
+                expect(chosen).to_be_visible(timeout=8_000)
+                break
+            except AssertionError:
+                continue
+        expect(chosen).to_be_visible()
+        expect(page.get_by_role("heading", name="Why this artist?")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text(re.compile(r"^Words for "))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"contributions add up to the difference"))).to_be_visible()
+        expect(page.get_by_text("run folders keep no lyrics")).to_have_count(0)
+    finally:
+        stop_server(proc)
