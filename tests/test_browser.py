@@ -107,6 +107,11 @@ LAST_STEP_JS = """() => {
   return last;
 }"""
 
+LOG_AXIS_JS = """() => {
+  const plot = document.querySelectorAll('.js-plotly-plot')[0];
+  return plot && plot._fullLayout ? plot._fullLayout.yaxis.type : null;
+}"""
+
 
 def test_live_training_streams_then_classifies(server, page):
     from playwright.sync_api import expect
@@ -130,6 +135,9 @@ def test_live_training_streams_then_classifies(server, page):
     second = page.evaluate(LAST_STEP_JS)
     page.wait_for_function(f"({LAST_STEP_JS})() > {second}", timeout=60_000)
     assert page.evaluate(LAST_STEP_JS) > second > first > 0
+    # a click while the live fragment streams takes effect at once, not when its 30 s run ends
+    page.get_by_text("Log-scale error").click()
+    page.wait_for_function(f"() => ({LOG_AXIS_JS})() === 'log'", timeout=10_000)
 
     page.get_by_role("button", name="■ Stop").click()
     expect(page.get_by_text("Test accuracy of the kept weights")).to_be_visible(timeout=60_000)
