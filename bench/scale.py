@@ -26,6 +26,8 @@ from pathlib import Path
 
 from _common import machine, table, write_section
 
+from lyricsdash.runs import RunFolder
+
 
 def synthetic_songs(n_songs: int, n_artists: int = 100, seed: int = 0, own_share: float = 0.2):
     """Invented songs: each artist draws ``own_share`` of its words from 60 of its own, the rest from 3,000."""
@@ -94,7 +96,7 @@ def torchrun_run(csv: str, procs: int, threads: int, runs: str) -> dict:
     out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    summary = json.loads((Path(r["run_dir"]) / "summary.json").read_text())
+    summary = json.loads(RunFolder(r["run_dir"]).summary_path.read_text())
     steps_s = summary["train_seconds"] - (summary.get("eval_seconds") or 0.0)
     return {"procs": procs, "threads": threads, "tokens_per_s": summary["tokens"] / steps_s, "steps": r["steps"],
             "seconds": steps_s}

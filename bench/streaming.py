@@ -29,6 +29,8 @@ from pathlib import Path
 
 from _common import ROOT, machine, table, write_section
 
+from lyricsdash.runs import RunFolder
+
 sys.path.insert(0, str(ROOT / "tests"))
 from test_browser import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
 
@@ -70,13 +72,13 @@ class Sampler(threading.Thread):
         while not self.halt.wait(0.2):
             now = time.monotonic()
             self.samples.append((now, cpu_seconds(self.pid), browser_cpu_seconds()))
-            if self.started is None and any(self.runs.glob("*/metrics.csv")):
+            if self.started is None and any(self.runs.glob(f"*/{RunFolder.METRICS}")):
                 self.started = now
             if self.started is not None and self.ended is None and self._finished():
                 self.ended = now
 
     def _finished(self) -> bool:
-        for path in self.runs.glob("*/summary.json"):
+        for path in self.runs.glob(f"*/{RunFolder.SUMMARY}"):
             try:
                 if json.loads(path.read_text()).get("status") != "running":
                     return True
@@ -104,7 +106,7 @@ def cli_run(runs: Path) -> dict:
                          cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     run_dir = Path(json.loads(out.stdout.strip().splitlines()[-1])["run_dir"])
-    return json.loads((run_dir / "summary.json").read_text())
+    return json.loads(RunFolder(run_dir).summary_path.read_text())
 
 
 def dashboard_run(runs: Path, page) -> tuple[dict, tuple[float, float], tuple[float, float]]:
@@ -130,7 +132,7 @@ def dashboard_run(runs: Path, page) -> tuple[dict, tuple[float, float], tuple[fl
         stop_server(proc)
     newest = max(d for d in runs.iterdir() if d.is_dir())
     training = sampler.per_minute(sampler.started or clicked, sampler.ended or reported)
-    return json.loads((newest / "summary.json").read_text()), training, sampler.per_minute(clicked, reported)
+    return json.loads(RunFolder(newest).summary_path.read_text()), training, sampler.per_minute(clicked, reported)
 
 
 def measure(condition: str, rounds: int, page, tmp: Path) -> dict:
