@@ -104,9 +104,8 @@ paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
 live = jobs.running() and not paused
 
 
-def draw_status(job, live: bool) -> None:
-    """Progress, speed and scores: cheap, refreshed every second."""
-    snap = job.snapshot()
+def draw_status(job, snap, live: bool) -> None:
+    """Progress, speed and scores of ``snap`` (the job's snapshot): cheap, refreshed every second."""
     done_frac = snap.steps / snap.total_steps if snap.total_steps else 0.0
     text = f"{snap.status}: step {snap.steps:,} / {snap.total_steps:,} · elapsed {snap.elapsed_s:.0f} s"
     if not snap.done:
@@ -130,10 +129,9 @@ def draw_status(job, live: bool) -> None:
         st.rerun()  # the job has ended (or an experiment's next run began): the whole page
 
 
-def draw_charts(job, view: dict, live: bool, n: int = 0) -> None:
-    """The curves; redrawing a chart costs the browser far more than text, so they refresh less often.
-    ``n`` numbers the redraws within one run (an element key may appear once per run)."""
-    snap = job.snapshot()
+def draw_charts(snap, view: dict, live: bool, n: int = 0) -> None:
+    """The curves of ``snap``; redrawing a chart costs the browser far more than text, so they refresh less
+    often. ``n`` numbers the redraws within one run (an element key may appear once per run)."""
     points = LIVE_POINTS if live else charts.MAX_POINTS
     a, b = st.columns(2)
     a.plotly_chart(charts.loss_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"], log_y=view["log_y"],
@@ -155,11 +153,12 @@ def live_view(job, view: dict, live: bool, page_run: dict) -> None:
     until = time.monotonic() + (STREAM_S if live and not page_run["now"] else 0.0)
     n, next_curves = 0, 0.0
     while True:
+        snap = job.snapshot()  # one copy of the records per update, for both
         with status.container():
-            draw_status(job, live)  # reruns the page when the job ends
+            draw_status(job, snap, live)  # reruns the page when the job ends
         if time.monotonic() >= next_curves:
             with curves.container():
-                draw_charts(job, view, live, n)
+                draw_charts(snap, view, live, n)
             n, next_curves = n + 1, time.monotonic() + CHARTS_EVERY_S
         if time.monotonic() >= until:
             return
