@@ -24,7 +24,7 @@ from .config import TrainConfig
 from .data import Corpus
 from .engine import train
 from .experiments import Experiment, Plan, run_all
-from .records import RECORD_FIELDS, Callback, MetricsBuffer, improves_val
+from .records import RECORD_FIELDS, Callback, MetricsBuffer, evaluated, improves_val
 from .runs import RunRecorder, new_run_id, runs_root
 
 log = logging.getLogger(__name__)
@@ -36,23 +36,31 @@ class JobBusy(RuntimeError):
 
 
 @dataclass
-class Snapshot:
-    """What a reader sees of a job at one moment."""
+class Progress:
+    """How far a job has come: a few numbers, cheap enough to read every second (no copy of the records)."""
 
     run_id: str
     status: str  # starting, running, finished, stopped, failed
-    metrics: pd.DataFrame
     total_steps: int
     steps: int
     elapsed_s: float
     best_step: int | None  # the best validation accuracy so far, updated at every evaluation
     best_val_accuracy: float | None
+    latest_test_acc: float | None  # the test accuracy of the latest evaluation
+    points: int  # records held for the curves
     error: str | None
-    baselines: dict
 
     @property
     def done(self) -> bool:
         return self.status in DONE
+
+
+@dataclass
+class Snapshot(Progress):
+    """What a reader sees of a job at one moment: its progress, the records for the curves, the baselines."""
+
+    metrics: pd.DataFrame
+    baselines: dict
 
 
 class TrainingJob(Callback):
@@ -63,7 +71,7 @@ class TrainingJob(Callback):
         self.run_id = new_run_id()
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
-        self.best_step = self.best_val_accuracy = None
+        self.best_step = self.best_val_accuracy = self.latest_test_acc = None
         self.baselines: dict = {}
         self.thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
 
@@ -138,6 +146,8 @@ class TrainingJob(Callback):
     def on_step(self, record: dict) -> None:
         with self.lock:
             self.buffer.append(record)
+            if evaluated(record):
+                self.latest_test_acc = record["test_acc"]
             if improves_val(record, self.best_val_accuracy):
                 self.best_step, self.best_val_accuracy = record["step"], record["val_acc"]
 
@@ -152,12 +162,22 @@ class TrainingJob(Callback):
     def done(self) -> bool:
         return self.status in DONE
 
+    def progress(self) -> Progress:
+        with self.lock:
+            return self._progress(len(self.buffer))
+
     def snapshot(self) -> Snapshot:
         with self.lock:  # copy references only; the frame is built outside the lock
-            rows, status, best = self.buffer.records(), self.status, (self.best_step, self.best_val_accuracy)
-        latest = rows[-1] if rows else {}
-        return Snapshot(self.run_id, status, pd.DataFrame(rows, columns=list(RECORD_FIELDS)), self.total_steps,
-                        latest.get("step", 0), latest.get("elapsed_s", 0.0), *best, self.error, self.baselines)
+            rows = self.buffer.records()
+            progress = self._progress(len(rows))
+        return Snapshot(**vars(progress), metrics=pd.DataFrame(rows, columns=list(RECORD_FIELDS)),
+                        baselines=self.baselines)
+
+    def _progress(self, points: int) -> Progress:  # under the lock
+        latest = self.buffer.latest or {}
+        return Progress(self.run_id, self.status, self.total_steps, latest.get("step", 0),
+                        latest.get("elapsed_s", 0.0), self.best_step, self.best_val_accuracy,
+                        self.latest_test_acc, points, self.error)
 
 
 class _Pipe(Callback):

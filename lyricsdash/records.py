@@ -60,7 +60,8 @@ class MetricsBuffer:
             self.stride *= 2
 
     def __len__(self) -> int:
-        return len(self.rows)
+        """How many records ``records()`` returns, without copying them."""
+        return len(self.rows) + (self.latest is not None and (not self.rows or self.rows[-1] is not self.latest))
 
     def records(self) -> list[dict]:
         """The kept records, the latest included (a new list; the dicts are never mutated)."""

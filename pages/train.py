@@ -9,9 +9,10 @@ from lyricsdash.config import ConfigError
 from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunFolder
-from pages.common import page_setup, pct, registry, runs_dir
+from pages.common import page_setup, registry, runs_dir
 from pages.experiments_ui import experiment_progress, experiment_starter
 from pages.explorer import test_explorer
+from pages.live import draw_status, live_status, publish, retire
 from pages.source import cached_estimate, cached_preview, current_corpus
 from pages.widgets import config_from_state, config_widget, remember, reset_config
 
@@ -104,31 +105,6 @@ paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
 live = jobs.running() and not paused
 
 
-def draw_status(job, snap, live: bool) -> None:
-    """Progress, speed and scores of ``snap`` (the job's snapshot): cheap, refreshed every second."""
-    done_frac = snap.steps / snap.total_steps if snap.total_steps else 0.0
-    text = f"{snap.status}: step {snap.steps:,} / {snap.total_steps:,} · elapsed {snap.elapsed_s:.0f} s"
-    if not snap.done:
-        rate = snap.steps / snap.elapsed_s if snap.elapsed_s > 0 else 0.0
-        eta = f"ETA {(snap.total_steps - snap.steps) / rate:.0f} s" if rate > 0 else "ETA —"
-        text += f" · {rate:.1f} steps/s · {eta}"
-    st.progress(min(1.0, done_frac), text=text)
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Best validation accuracy so far", pct(snap.best_val_accuracy),
-              help=f"at step {snap.best_step}" if snap.best_step else None)
-    last = snap.metrics.dropna(subset=["test_acc"]).tail(1)
-    m2.metric("Test accuracy at the latest evaluation", pct(last["test_acc"].iloc[0]) if len(last) else "n/a",
-              help="The report quotes the test accuracy of the weights the run keeps: the final weights by "
-                   "default (the same as the last evaluation), or with keep=best_val those of the step with the "
-                   "best validation score, which can differ from the latest.")
-    m3.metric("Points streamed", f"{len(snap.metrics):,}")
-    if snap.error:
-        st.error(f"Training failed: {snap.error}")
-    jobs = registry()
-    if live and (jobs.current is not job or not jobs.running()):
-        st.rerun()  # the job has ended (or an experiment's next run began): the whole page
-
-
 def draw_charts(snap, view: dict, live: bool, n: int = 0) -> None:
     """The curves of ``snap``; redrawing a chart costs the browser far more than text, so they refresh less
     often. ``n`` numbers the redraws within one run (an element key may appear once per run)."""
@@ -144,25 +120,38 @@ def draw_charts(snap, view: dict, live: bool, n: int = 0) -> None:
 
 def live_view(job, view: dict, live: bool, page_run: dict) -> None:
     """Status and curves. The page's own run draws them once. While training, each of this fragment's timed
-    runs keeps redrawing both in place (status every second, curves every five) for STREAM_S, then returns;
-    the timer's next request, queued meanwhile, starts the next run at once. In-place updates cost the
-    browser about a fifth less than a fragment rerun a second (12-13 instead of 15-18 CPU s per minute of
-    training, see the README). A click anywhere still reruns the page at once: Streamlit preempts a running
+    runs keeps them current for STREAM_S, then returns; the timer's next request, queued meanwhile, starts the
+    next run at once. The status goes to a file that the browser fetches every second (``pages/live.py``:
+    redrawing it with Streamlit elements cost the browser 0.10-0.15 CPU s per second); the curves are redrawn
+    in place every five seconds. A click anywhere still reruns the page at once: Streamlit preempts a running
     fragment at its next element."""
     status, curves = st.empty(), st.empty()
     until = time.monotonic() + (STREAM_S if live and not page_run["now"] else 0.0)
+    progress = job.progress()
+    if progress.done:
+        retire(job.run_id)  # no tab may have been streaming when it ended
+    in_browser = live and publish(progress)  # else the status is drawn here, every second while live
+    with status.container():
+        (live_status if in_browser else draw_status)(progress)
     n, next_curves = 0, 0.0
     while True:
-        snap = job.snapshot()  # one copy of the records per update, for both
-        with status.container():
-            draw_status(job, snap, live)  # reruns the page when the job ends
         if time.monotonic() >= next_curves:
             with curves.container():
-                draw_charts(snap, view, live, n)
+                draw_charts(job.snapshot(), view, live, n)
             n, next_curves = n + 1, time.monotonic() + CHARTS_EVERY_S
         if time.monotonic() >= until:
             return
         time.sleep(STATUS_EVERY_S)
+        progress = job.progress()
+        jobs = registry()
+        if jobs.current is not job or not jobs.running():
+            retire(job.run_id)
+            st.rerun()  # the job has ended (or an experiment's next run began): the whole page
+        if in_browser:
+            publish(progress)
+        else:
+            with status.container():
+                draw_status(progress)
 
 
 page_run = {"now": True}  # the fragment's timed runs call live_view again with these same arguments

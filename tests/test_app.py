@@ -11,6 +11,7 @@ from lyricsdash.data import DATA_ENV
 from lyricsdash.engine import train
 from lyricsdash.jobs import JobBusy
 from lyricsdash.runs import RunRecorder
+from pages import live
 
 PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/classify.py", "pages/runs.py"]
 
@@ -19,6 +20,7 @@ PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/classify.py"
 def app(runs_dir, monkeypatch, tmp_path):
     monkeypatch.delenv(DATA_ENV, raising=False)
     monkeypatch.chdir(ROOT)
+    monkeypatch.setattr("pages.live.LIVE_DIR", tmp_path / "live")  # the status files of live runs
     st.cache_resource.clear()
     st.cache_data.clear()
     yield lambda: AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
@@ -287,3 +289,46 @@ def test_classify_explains_why_and_keeps_the_answer_while_the_question_changes(a
     assert "log p(Demo · Harbor Lights)" in why
     at.text_area(key="ui_lyrics").input("sea wave harbor").run()
     assert any("press Classify" in c.value for c in at.caption)
+
+
+def start_a_long_run(at):
+    """Start 500 epochs from the Train page; return the job once it has made a few steps."""
+    from pages.common import registry
+
+    at.select_slider(key="cfg_epochs").set_value(500).run()
+    at.button(key="start").click().run()
+    job = registry().current
+    deadline = time.time() + 120
+    while job.progress().steps < 3 and time.time() < deadline:
+        time.sleep(0.1)
+    return job
+
+
+def test_while_a_run_trains_the_browser_draws_its_status_from_a_file_and_the_page_does_once_it_ends(app):
+    import json
+
+    at = open_page(app(), "pages/train.py")
+    job = start_a_long_run(at)
+    at.run()
+    path = live.status_path(job.run_id)
+    view = json.loads(path.read_text())
+    assert view["text"].startswith("running: step") and view["tiles"][2][0] == "Points streamed"
+    body = next(h.value for h in at.html if "data-live-src" in h.value)
+    assert f'data-live-src="/app/static/live/{job.run_id}.json"' in body and "running: step" in body
+    assert not at.get("progress")  # no Streamlit status element while the browser keeps its own
+    job.stop()
+    job.thread.join(60)
+    at.run()
+    assert not path.exists()  # retired with its run
+    assert not any("data-live-src" in h.value for h in at.html)
+    assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("stopped: step")
+
+
+def test_when_the_status_file_cannot_be_written_the_page_draws_the_status_itself(app, monkeypatch, tmp_path):
+    (tmp_path / "blocked").write_text("a file where the status folder should be")
+    monkeypatch.setattr(live, "LIVE_DIR", tmp_path / "blocked" / "live")
+    at = open_page(app(), "pages/train.py")
+    start_a_long_run(at)
+    at.run()
+    assert not at.exception and not any("data-live-src" in h.value for h in at.html)
+    assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("running: step")

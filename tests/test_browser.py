@@ -113,6 +113,12 @@ LOG_AXIS_JS = """() => {
 }"""
 
 
+def status_step(text: str) -> int:
+    """The step in a status line such as "running: step 1,234 / 50,000 · …" (-1 if the run is not running)."""
+    found = re.search(r"running: step ([\d,]+) /", text)
+    return int(found.group(1).replace(",", "")) if found else -1
+
+
 def test_live_training_streams_then_classifies(server, page):
     from playwright.sync_api import expect
 
@@ -135,6 +141,14 @@ def test_live_training_streams_then_classifies(server, page):
     second = page.evaluate(LAST_STEP_JS)
     page.wait_for_function(f"({LAST_STEP_JS})() > {second}", timeout=60_000)
     assert page.evaluate(LAST_STEP_JS) > second > first > 0
+    # the status, drawn by the page's own script from the file the server rewrites, moves every second
+    status = page.get_by_test_id("liveStatus")
+    steps = [status_step(status.inner_text())]
+    for _ in range(3):
+        page.wait_for_timeout(1500)
+        steps.append(status_step(status.inner_text()))
+    assert steps == sorted(steps) and len(set(steps)) == len(steps), steps
+    assert page.get_by_test_id("stProgress").count() == 0  # no Streamlit element redrawn every second
     # a click while the live fragment streams takes effect at once, not when its 30 s run ends
     page.get_by_text("Log-scale error").click()
     page.wait_for_function(f"() => ({LOG_AXIS_JS})() === 'log'", timeout=10_000)
@@ -246,7 +260,7 @@ def test_the_tab_that_pressed_start_shows_the_running_run_disabled_and_live_best
     expect(epochs).to_be_disabled()
     expect(epochs).to_have_attribute("aria-valuetext", "500")  # the running run's own value
     # the best validation accuracy shows before the first epoch ends (evaluations come every few steps)
-    metric = page.get_by_test_id("stMetric").filter(has_text="Best validation accuracy so far")
+    metric = page.get_by_test_id("liveMetric").filter(has_text="Best validation accuracy so far")
     progress = page.get_by_text(re.compile(r"running: step [\d,]+ / "))
     seen = None
     deadline = time.monotonic() + 90

@@ -59,10 +59,14 @@ def test_best_validation_moves_at_every_evaluation_not_only_at_epoch_ends(corpus
     job = TrainingJob(corpus, tiny_cfg, runs_dir)
     nan = float("nan")
     for step, val in [(1, 0.4), (2, nan), (3, 0.6), (4, 0.5)]:  # all inside epoch 1
-        job.on_step(dict.fromkeys(RECORD_FIELDS, nan) | {"step": step, "epoch": 1, "val_acc": val})
-        snap = job.snapshot()
+        test = val / 2 if val == val else nan
+        job.on_step(dict.fromkeys(RECORD_FIELDS, nan) | {"step": step, "epoch": 1, "val_acc": val, "test_acc": test})
+        snap, progress = job.snapshot(), job.progress()
         assert snap.best_val_accuracy == {1: 0.4, 2: 0.4, 3: 0.6, 4: 0.6}[step]
         assert snap.best_step == {1: 1, 2: 1, 3: 3, 4: 3}[step]
+        assert progress.latest_test_acc == {1: 0.2, 2: 0.2, 3: 0.3, 4: 0.25}[step]  # the latest, not the best
+        assert progress.points == len(snap.metrics) == step
+        assert vars(progress) == {k: v for k, v in vars(snap).items() if k not in ("metrics", "baselines")}
 
 
 def test_reading_a_snapshot_never_holds_the_lock_while_it_builds_frames(corpus, tiny_cfg, runs_dir, monkeypatch):

@@ -11,6 +11,7 @@ def test_metrics_of_a_hundred_thousand_steps_stay_bounded():
         buf.append({k: 0.5 for k in RECORD_FIELDS} | {"step": step})
     frame = buf.frame()
     assert len(frame) < 5000 and frame["step"].iloc[-1] == 100_000
+    assert len(buf) == len(buf.records()) == len(frame)  # counted without a copy, the latest record included
     assert frame["step"].is_monotonic_increasing
 
 
