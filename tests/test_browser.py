@@ -119,7 +119,7 @@ def status_step(text: str) -> int:
     return int(found.group(1).replace(",", "")) if found else -1
 
 
-def test_live_training_streams_then_classifies(server, page):
+def test_live_training_streams_then_classifies(server, page, tmp_path):
     from playwright.sync_api import expect
 
     page.goto(f"{server}/train")
@@ -156,6 +156,8 @@ def test_live_training_streams_then_classifies(server, page):
     page.get_by_role("button", name="■ Stop").click()
     expect(page.get_by_text("Test accuracy of the kept weights")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("(stopped)")).to_be_visible()
+    log = (tmp_path / "server.log").read_text()  # the training process did not run the app (streamlit_app.py)
+    assert "ScriptRunContext" not in log and "No runtime found" not in log, log[-2000:]
 
     page.goto(f"{server}/classify")
     box = page.get_by_placeholder("Paste the lyrics of a song here…")
