@@ -126,7 +126,9 @@ def compare_figure(runs: dict[str, pd.DataFrame], column: str = "test_acc", x: s
             ys = smooth(ys, smoothing)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line={"color": color, "width": 2}))
     title = METRIC_TITLES.get(column, column)
-    fig.update_layout(title=f"{title} {_per(x)}", xaxis_title=_axis_title(x), yaxis_title=title, **_LAYOUT)
+    # four significant digits: a flat curve of float32 scores was labelled 0.3333333432674407959
+    fig.update_layout(title=f"{title} {_per(x)}", xaxis_title=_axis_title(x), yaxis_title=title,
+                      yaxis_tickformat=".4~g", **_LAYOUT)
     return fig
 
 

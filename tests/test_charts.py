@@ -48,6 +48,12 @@ def test_compare_gives_each_run_its_own_hue():
     assert named[0].line.color != named[1].line.color
 
 
+def test_compare_labels_a_flat_float32_curve_with_a_few_digits():
+    flat = frame().assign(test_acc=np.float32(1 / 3))
+    fig = compare_figure({"a": flat}, "test_acc")
+    assert f"{float(np.float32(1 / 3)):{fig.layout.yaxis.tickformat.replace('~', '')}}" == "0.3333"
+
+
 def test_the_html_report_has_curves_axis_titles_markers_and_the_confusion_matrix():
     summary = Summary("r1", "finished", best_step=10, confusion_matrix=[[3, 1], [0, 4]],
                       corpus={"labels": ["A", "B"]}, baselines={"majority": {"label": "majority class",
