@@ -165,21 +165,26 @@ def measure(condition: str, rounds: int, page, tmp: Path) -> dict:
             "server_all": med(w[0] for w in whole), "browser_all": med(w[1] for w in whole)}
 
 
-def main() -> None:
+def in_browser(conditions: list[str], measure_one) -> dict:
+    """{condition: measure_one(condition, page, tmp)}, all in one headless chromium page (1400x1000)."""
     from playwright.sync_api import sync_playwright
 
+    tmp, results = Path(tempfile.mkdtemp()), {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for condition in conditions:
+            results[condition] = measure_one(condition, page, tmp)
+        browser.close()
+    return results
+
+
+def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--conditions", nargs="*", default=["idle", "busy"], choices=["idle", "busy"])
     args = p.parse_args()
-    tmp = Path(tempfile.mkdtemp())
-    results = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        for condition in args.conditions:
-            results[condition] = measure(condition, args.rounds, page, tmp)
-        browser.close()
+    results = in_browser(args.conditions, lambda c, page, tmp: measure(c, args.rounds, page, tmp))
     rows = [[{"idle": "idle machine", "busy": "one core busy (a plain CPU-bound process)"}[c],
              f"{m['cli_steps']:,.0f}", f"{m['dash_steps']:,.0f}",
              f"**{100 * m['ratio']:.1f} %** ({100 * m['ratio_lo']:.1f}–{100 * m['ratio_hi']:.1f})",

@@ -22,18 +22,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 from _common import ROOT, machine, table, write_section
-from streaming import browser_cpu_seconds, cpu_seconds
+from streaming import browser_cpu_seconds, cpu_seconds, in_browser
 
 from lyricsdash.runs import RunFolder
 
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import ARGS, CHROMIUM, start_server, stop_server  # noqa: E402
+from test_browser import start_server, stop_server  # noqa: E402
 
 SETTLE_S = 1.0
 
@@ -113,21 +112,12 @@ def measure(condition: str, pairs: int, window: float, page, tmp: Path) -> dict:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pairs", type=int, default=8)
     p.add_argument("--window", type=float, default=12.0, help="seconds per window")
     p.add_argument("--conditions", nargs="*", default=["idle", "busy"], choices=["idle", "busy"])
     args = p.parse_args()
-    tmp = Path(tempfile.mkdtemp())
-    results = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        for condition in args.conditions:
-            results[condition] = measure(condition, args.pairs, args.window, page, tmp)
-        browser.close()
+    results = in_browser(args.conditions, lambda c, page, tmp: measure(c, args.pairs, args.window, page, tmp))
     rows = [[{"idle": "idle machine", "busy": "one core busy (a plain CPU-bound process)"}[c], f"{m['off']:,.0f}",
              f"{m['on']:,.0f}", f"**{100 * m['ratio']:.1f} %** ({100 * m['lo']:.1f}–{100 * m['hi']:.1f})",
              f"{m['server_on']:.1f} / {m['browser_on']:.1f}", f"{m['server_off']:.1f} / {m['browser_off']:.1f}"]

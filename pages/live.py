@@ -25,7 +25,7 @@ from pages.common import pct
 
 log = logging.getLogger(__name__)
 LIVE_DIR = Path(__file__).resolve().parents[1] / "static" / "live"  # static/ beside streamlit_app.py
-STALE_S = 24 * 3600  # status files of runs a killed server never retired
+STALE_S = 600  # a status file unwritten this long belongs to a killed server or an unwatched run (re-written on view)
 TEMPLATE = Path(__file__).with_name("live_status.html")
 TEST_HELP = ("The report quotes the test accuracy of the weights the run keeps: the final weights by default "
              "(the same as the last evaluation), or with keep=best_val those of the step with the best validation "

@@ -246,15 +246,8 @@ def test_the_server_settings_keep_the_log_quiet_and_refreshes_light():
 
 
 def test_the_runs_page_shows_a_running_run_live_and_a_stopped_one_without_an_eta(app, runs_dir):
-    from pages.common import registry
-
     at = open_page(app(), "pages/train.py")
-    at.select_slider(key="cfg_epochs").set_value(500).run()
-    at.button(key="start").click().run()
-    job = registry().current
-    deadline = time.time() + 120
-    while job.snapshot().steps < 3 and time.time() < deadline:
-        time.sleep(0.1)
+    job = start_a_long_run(at)
     at.switch_page("pages/runs.py").run()
     row = at.dataframe[0].value.iloc[0]
     assert row["status"] == "running" and row["steps"] >= 3
