@@ -10,6 +10,7 @@ drawn with Streamlit's own elements. Both draw the same ``status_view``.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -76,8 +77,11 @@ def publish(p: Progress) -> bool:
 
 
 def retire(run_id: str) -> None:
-    """The run has ended: remove its status file and any left by runs of a server that was killed."""
-    status_path(run_id).unlink(missing_ok=True)
+    """The run has ended: remove its status file and, once per run, any left by a server that was killed."""
+    try:
+        status_path(run_id).unlink()
+    except OSError:
+        return  # retired already (every page run of an ended job calls this), or never written
     for path in LIVE_DIR.glob("*.json"):
         try:
             if time.time() - path.stat().st_mtime > STALE_S:
@@ -86,11 +90,16 @@ def retire(run_id: str) -> None:
             pass  # another tab retired it first
 
 
+@functools.cache
+def _template() -> str:
+    return TEMPLATE.read_text()
+
+
 def live_status(p: Progress) -> None:
     """The HTML widget that shows ``p``'s status and keeps fetching it (``publish`` must have written it)."""
     base = st.get_option("server.baseUrlPath").strip("/")
     src = f"{'/' + base if base else ''}/app/static/live/{p.run_id}.json"
-    body = (TEMPLATE.read_text().replace("__SRC__", html.escape(src))
+    body = (_template().replace("__SRC__", html.escape(src))
             .replace("__VIEW__", html.escape(json.dumps(status_view(p))))
             .replace("__COLOR__", st.get_option("theme.primaryColor") or "#ff4b4b"))
     st.html(body, unsafe_allow_javascript=True)

@@ -321,7 +321,12 @@ def test_when_the_status_file_cannot_be_written_the_page_draws_the_status_itself
     (tmp_path / "blocked").write_text("a file where the status folder should be")
     monkeypatch.setattr(live, "LIVE_DIR", tmp_path / "blocked" / "live")
     at = open_page(app(), "pages/train.py")
-    start_a_long_run(at)
+    job = start_a_long_run(at)
     at.run()
     assert not at.exception and not any("data-live-src" in h.value for h in at.html)
     assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("running: step")
+    job.stop()
+    job.thread.join(60)
+    at.run()  # the ended run is retired, with no file to remove
+    assert not at.exception
+    assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("stopped: step")
