@@ -81,10 +81,11 @@ def server(tmp_path, chromium_available):
 @pytest.fixture(autouse=True)
 def no_status_files_left():
     """A test's servers may be killed mid-training: remove the live status files they leave in static/live."""
-    live = ROOT / "static" / "live"
-    before = set(live.glob("*.json"))
+    from pages.live import LIVE_DIR
+
+    before = set(LIVE_DIR.glob("*.json"))
     yield
-    for path in set(live.glob("*.json")) - before:
+    for path in set(LIVE_DIR.glob("*.json")) - before:
         path.unlink(missing_ok=True)
 
 
@@ -274,13 +275,12 @@ def test_the_tab_that_pressed_start_shows_the_running_run_disabled_and_live_best
     expect(epochs).to_have_attribute("aria-valuetext", "500")  # the running run's own value
     # the best validation accuracy shows before the first epoch ends (evaluations come every few steps)
     metric = page.get_by_test_id("liveMetric").filter(has_text="Best validation accuracy so far")
-    progress = page.get_by_text(re.compile(r"running: step [\d,]+ / "))
+    status = page.get_by_test_id("liveStatus")
     seen = None
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and seen is None:
-        text, bar = metric.inner_text(), progress.first.inner_text() if progress.count() else ""
-        step = re.search(r"step ([\d,]+) /", bar)
-        if "%" in text and step and int(step.group(1).replace(",", "")) < 340:
+        text, bar = metric.inner_text(), status.inner_text() if status.count() else ""
+        if "%" in text and 0 <= status_step(bar) < 340:
             seen = (text, bar)
         page.wait_for_timeout(250)
     assert seen, "the best validation accuracy stayed n/a through the first epoch"
