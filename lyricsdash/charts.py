@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 COLORS = {"train": "#1f77b4", "test": "#d62728", "val": "#2ca02c"}
-BASELINE_COLORS = {"majority": "#7f7f7f", "tfidf_words": "#9467bd", "tfidf_chars": "#ff7f0e"}
+BASELINE_COLORS = {"majority": "#7f7f7f", "tfidf_words": "#9467bd", "tfidf_tokens": "#8c564b",
+                   "tfidf_chars": "#ff7f0e"}
 MAX_POINTS = 2000  # points drawn per curve at most
 
 

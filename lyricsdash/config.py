@@ -38,6 +38,9 @@ class TrainConfig:
                          "feeds it to the LSTM beside the trainable embedding (C extra inputs); 'logits' adds the "
                          "mean NB score of the real words to the logits, with a learned scale.",
                          choices=("off", "input", "logits"))
+    init_table: str = _f("lr", "Where the word-by-artist table of nb_init comes from: 'nb', naive Bayes over "
+                         "per-song word presence, or 'lr', a logistic regression over the same (discriminative: "
+                         "each word's weight accounts for the others).", choices=("nb", "lr"))
     dropout: float = _f(0.5, "Dropout on embeddings, between LSTM layers and before the classifier.", lo=0.0, hi=0.9)
     pooling: str = _f("mean", "How the LSTM outputs become one song vector: hidden state at the last real "
                       "token, mean or max over real tokens (pads never count).",
@@ -51,8 +54,15 @@ class TrainConfig:
     stride: int = _f(16, "Step between window starts in words (windows strategy): each word is read in about "
                      "window/stride windows.", lo=1, hi=2000)
     # --- vocabulary --------------------------------------------------------
+    tokens: str = _f("cased+punct", "What the model reads: 'words' (lower-case words, punctuation dropped), "
+                     "'words+punct' (lower-case words and each punctuation mark) or 'cased+punct' (words as "
+                     "written and each punctuation mark). Style lives in punctuation and case too.",
+                     choices=("words", "words+punct", "cased+punct"))
     min_freq: int = _f(2, "Words seen fewer times in the training songs map to <unk>.", lo=1, hi=100)
     max_vocab: int = _f(30000, "Largest vocabulary size, most frequent words first.", lo=100, hi=500000)
+    plain_share: float = _f(0.5, "Share of training batches read as plain text (lower-cased, punctuation "
+                            "dropped), as many lyrics sites write them, so that a model of cased tokens and "
+                            "punctuation still reads such pastes (no effect with tokens=words).", lo=0.0, hi=1.0)
     word_dropout: float = _f(0.1, "Share of training words replaced by <unk> each step (regulariser).", lo=0.0, hi=0.5)
     # --- optimisation ------------------------------------------------------
     optimizer: str = _f("adamw", "Optimiser.", choices=("adam", "adamw"))
@@ -61,6 +71,9 @@ class TrainConfig:
     schedule: str = _f("cosine", "Learning-rate schedule over all steps.", choices=("constant", "cosine"))
     batch_size: int = _f(32, "Training sequences per batch (one global step).", lo=1, hi=1024)
     epochs: int = _f(8, "Passes over the training songs.", lo=1, hi=500)
+    distill: float = _f(0.5, "Weight of a teacher's soft targets in the training loss (0 = off): TF-IDF on the "
+                        "same tokens + logistic regression, its out-of-fold probabilities of each training song "
+                        "(lyricsdash/teacher.py).", lo=0.0, hi=1.0)
     label_smoothing: float = _f(0.0, "Label smoothing of the training loss (0 = off).", lo=0.0, hi=0.5)
     grad_clip: float = _f(1.0, "Clip the gradient norm to this (0 = off).", lo=0.0, hi=100.0)
     patience: int = _f(0, "Stop after this many epochs without a better validation score (0 = never).", lo=0, hi=100)

@@ -20,15 +20,17 @@ import torch
 import torch.nn.functional as F
 
 from . import distributed
+from .augment import PlainView
 from .baselines import fit_baselines
 from .batches import bucket_batches, collate
 from .config import TrainConfig
 from .data import Corpus
 from .evaluate import EvalSet, confusion_matrix
 from .model import LyricsLSTM, ModelSpec, count_parameters, describe
-from .nb import init_embedding, nb_log_ratios
+from .nb import init_embedding, lr_log_ratios, nb_log_ratios
 from .prepare import Prepared, prepare
 from .records import RECORD_FIELDS, Callback
+from .teacher import soft_targets
 from .text import PAD_ID, UNK_ID, Vocab
 
 __all__ = ["RECORD_FIELDS", "Callback", "Checkpoint", "StartInfo", "TrainResult", "TrainingError", "train",
@@ -110,7 +112,8 @@ def build_model(data: Prepared, cfg: TrainConfig) -> LyricsLSTM:
     """A fresh model for ``data``, its embeddings NB-initialised from the training songs when cfg.nb_init > 0."""
     model = LyricsLSTM(ModelSpec.from_config(cfg, len(data.vocab), len(data.labels)))
     if cfg.nb_init > 0 or cfg.nb_channel != "off":
-        table = nb_log_ratios(data.train, len(data.vocab), len(data.labels))  # (V, C)
+        fit = lr_log_ratios if cfg.init_table == "lr" else nb_log_ratios
+        table = fit(data.train, len(data.vocab), len(data.labels))  # (V, C)
         if cfg.nb_init > 0:
             init_embedding(model.embedding, table, cfg.nb_init)
         if model.nb_table is not None:
@@ -133,17 +136,25 @@ def make_optimizer(model: LyricsLSTM, cfg: TrainConfig, total_steps: int):
 
 
 def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
-               cfg: TrainConfig, loss_scale: float = 1.0) -> tuple[float, float]:
-    """One global step: word dropout, forward, finite-loss check, backward, clipping, optimiser, schedule.
+               cfg: TrainConfig, loss_scale: float = 1.0, plain: PlainView | None = None,
+               soft: torch.Tensor | None = None) -> tuple[float, float]:
+    """One global step: plain view, word dropout, forward, finite-loss check, backward, clipping, optimiser,
+    schedule.
 
     tokens (B, T) right-padded, lengths (B,), y (B,) on the model's device -> (loss, batch accuracy).
     ``loss_scale`` weighs this process's share of a global batch split across ranks (DDP averages gradients).
+    ``plain`` reads a ``cfg.plain_share`` of batches as plain text would encode (see ``lyricsdash.augment``).
+    ``soft`` (B, C): the teacher's probabilities, weighted ``cfg.distill`` in the loss (see ``lyricsdash.teacher``).
     """
+    if plain is not None and cfg.plain_share > 0 and torch.rand(()).item() < cfg.plain_share:
+        tokens, lengths = plain(tokens, lengths)
     if cfg.word_dropout > 0:
         drop = (torch.rand(tokens.shape, device=tokens.device) < cfg.word_dropout) & (tokens != PAD_ID)
         tokens = tokens.masked_fill(drop, UNK_ID)
     logits = model(tokens, lengths)  # (B, C)
     loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+    if soft is not None and cfg.distill > 0:
+        loss = (1 - cfg.distill) * loss + cfg.distill * F.cross_entropy(logits, soft)
     if not torch.isfinite(loss):
         raise TrainingError(f"The training loss became {loss.item()}. Lower the learning rate (lr) or set "
                             "grad_clip.")
@@ -192,7 +203,7 @@ class _Loop:
     """State of one training run over prepared data; ``run()`` drives it."""
 
     def __init__(self, data: Prepared, cfg: TrainConfig, callbacks, stop: threading.Event | None,
-                 world: distributed.World = distributed.World()):
+                 world: distributed.World = distributed.World(), soft: np.ndarray | None = None):
         self.cfg, self.data, self.callbacks, self.world = cfg, data, list(callbacks), world
         self.stop = stop or threading.Event()
         self.device = pick_device(cfg.device)
@@ -215,6 +226,8 @@ class _Loop:
         self.best, self.latest = Checkpoint(), Checkpoint()
         self.step = self.tokens = 0
         self.seq_labels = torch.as_tensor(data.train.labels[data.train.song])  # (N_seqs,)
+        self.soft = None if soft is None else torch.as_tensor(soft[data.train.song], dtype=torch.float32)  # (N, C)
+        self.plain = PlainView(data.vocab, cfg.tokens) if cfg.plain_share > 0 and cfg.tokens != "words" else None
 
     def _emit(self, name, *args):
         for cb in self.callbacks:
@@ -235,7 +248,8 @@ class _Loop:
         tokens, lengths = collate([self.data.train.seqs[i] for i in part])
         try:
             loss, acc = train_step(self.net, self.opt, self.sched, tokens.to(self.device), lengths,
-                                   self.seq_labels[part].to(self.device), self.cfg, weight)
+                                   self.seq_labels[part].to(self.device), self.cfg, weight, self.plain,
+                                   None if self.soft is None else self.soft[part].to(self.device))
         except TrainingError as e:
             raise TrainingError(f"Step {self.step + 1}: {e}") from None
         except RuntimeError as e:  # under DDP, the gradient all-reduce fails when a peer is gone
@@ -338,10 +352,11 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
     torch.set_num_threads(cfg.threads or auto_threads(int(os.environ.get("LOCAL_WORLD_SIZE", world.size))))
     try:
         data = prepare(corpus, cfg)
-        loop = _Loop(data, cfg, callbacks, stop, world)
+        soft = soft_targets(corpus.train, corpus.labels, cfg.tokens, cfg.seed) if cfg.distill > 0 else None
+        loop = _Loop(data, cfg, callbacks, stop, world, soft)
         baselines = ({}, None)
         if cfg.baselines and world.main:
-            baselines = fit_baselines(corpus, cfg.seed, keep_model=True)
+            baselines = fit_baselines(corpus, cfg.seed, keep_model=True, tokens=cfg.tokens)
         return loop.run(corpus.summary(), baselines, corpus.test["song"].astype(str).tolist())
     except BaseException as e:
         for cb in callbacks:

@@ -49,6 +49,7 @@ class Explanation:
     score: float  # the contrast for the song: log p(artist) - log p(against), or minus the mean log p
     baseline_score: float  # the same contrast with every word unknown
     gradient_points: int  # forward+backward passes of one window, all windows together
+    token_kind: str = "words"  # how the text was tokenized (TrainConfig.tokens), to place words in it
 
     @property
     def gap(self) -> float:
@@ -187,4 +188,4 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
     for row, s in enumerate(starts):
         per_word[s:s + size] += attr[row] / len(starts)  # the song's score is the windows' mean
     return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, float(s1.mean()),
-                       float(s0.mean()), used)
+                       float(s0.mean()), used, cfg.tokens)

@@ -23,8 +23,8 @@ def _style(value: float, scale: float) -> str:
 
 
 def lyrics_html(text: str, e: Explanation) -> str:
-    """The text's lines with the words the model read shaded (words past max_len stay plain)."""
-    spans = word_spans(text)
+    """The text's lines with the tokens the model read shaded (tokens past max_len stay plain)."""
+    spans = word_spans(text, e.token_kind)
     norm = normalize(text)
     if spans is None:  # fall back to the words alone
         norm, spans = " ".join(e.words), []

@@ -56,3 +56,40 @@ def init_embedding(embedding: torch.nn.Embedding, table: torch.Tensor, scale: fl
     """Write ``scale * table`` (V, C) into the first C dimensions of ``embedding`` (see ``fit_width``)."""
     table = fit_width(table, embedding.embedding_dim)
     embedding.weight[: table.shape[0], : table.shape[1]] = scale * table.to(embedding.weight.device)
+
+
+def presence(samples: Samples, vocab_size: int):
+    """(songs, V) sparse 0/1: which words each song contains (its windows joined back)."""
+    from scipy.sparse import csr_matrix
+
+    lengths = samples.lengths
+    ids = torch.cat(samples.seqs).numpy() if samples.seqs else np.zeros(0, dtype=np.int64)
+    song = np.repeat(samples.song, lengths)
+    pairs = np.unique(song * vocab_size + ids)
+    s, w = pairs // vocab_size, pairs % vocab_size
+    return csr_matrix((np.ones(len(s)), (s, w)), shape=(samples.n_songs, vocab_size))
+
+
+def lr_log_ratios(samples: Samples, vocab_size: int, num_classes: int, max_songs: int = 5000, seed: int = 0):
+    """(V, C): a multinomial logistic regression's word weights over per-song word presence, centred over
+    classes and scaled to the naive-Bayes table's RMS (so ``nb_init`` keeps its meaning); row PAD_ID is zero.
+
+    Why: naive Bayes counts each word's evidence on its own; on 20 artists it scores 41.6 % against
+    TF-IDF + LR's 57.4 % (kaggle_dev20), and the embedding starts from what it knows.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = presence(samples, vocab_size), samples.labels
+    if x.shape[0] > max_songs:
+        keep = np.random.default_rng(seed).choice(x.shape[0], max_songs, replace=False)
+        x, y = x[keep], y[keep]
+    coef = np.zeros((num_classes, vocab_size))
+    present = np.unique(y)
+    if len(present) > 1:
+        clf = LogisticRegression(C=1.0, max_iter=500).fit(x, y)
+        coef[present] = clf.coef_ if len(present) > 2 else np.vstack([-clf.coef_, clf.coef_]) / 2
+    centred = coef - coef.mean(0, keepdims=True)
+    centred[:, PAD_ID] = 0.0
+    nb = nb_log_ratios(samples, vocab_size, num_classes).numpy().T
+    scale = np.sqrt((nb ** 2).mean()) / max(np.sqrt((centred ** 2).mean()), 1e-12)
+    return torch.as_tensor((scale * centred).T, dtype=torch.float32)  # (V, C)

@@ -31,7 +31,7 @@ import torch
 from .config import ConfigError, TrainConfig
 from .model import LyricsLSTM, ModelSpec
 from .records import RECORD_FIELDS, Callback, improves_val
-from .text import Vocab
+from .text import LEGACY_KIND, Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
 EXPERIMENTS = "experiments"  # the folder of experiments inside the runs folder (lyricsdash.experiments)
@@ -384,6 +384,7 @@ def load_config(run_dir: Path) -> TrainConfig:
     try:
         values = _read_json(run_dir / RunFolder.CONFIG)
         values.pop("world_size", None)
+        values.setdefault("tokens", LEGACY_KIND)  # saved before the setting existed: they read plain words
         return TrainConfig.from_dict(values)
     except (ConfigError, TypeError, AttributeError) as e:
         raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None

@@ -52,7 +52,7 @@ def test_unknown_words_contribute_nothing_and_words_align_with_the_text(trained)
     predictor, _ = trained
     text = "Sea wave qwzxplorf harbor snarkle tide"
     e = predictor.explain(text)
-    assert e.words == tokenize(text)
+    assert e.words == tokenize(text, predictor.cfg.tokens)
     assert e.known == [True, True, False, True, False, True]
     assert e.contributions[[2, 4]].tolist() == [0.0, 0.0]
 

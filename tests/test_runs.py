@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lyricsdash.engine import train
+from lyricsdash.predictor import Predictor
 from lyricsdash.report import report_text
 from lyricsdash.runs import (
     RunError,
@@ -41,8 +42,9 @@ def test_a_run_folder_holds_plain_data(finished_run):
     blob = torch.load(d / "model.pt", weights_only=True)  # no pickle of code
     assert set(blob) == {"format", "model_spec", "step", "state_dict"}
     assert "Parameters" in report_text(s) and "Test accuracy" in report_text(s)
-    assert set(s.baselines) == {"majority", "tfidf_words", "tfidf_chars"}
-    assert "TF-IDF words + LR" in report_text(s)
+    assert set(s.baselines) == {"majority", "tfidf_words", "tfidf_tokens", "tfidf_chars"}
+    text = report_text(s)
+    assert "TF-IDF lower-case words + LR" in text and "TF-IDF cased words + punctuation + LR" in text
 
 
 def test_round_trip_gives_the_same_predictions(finished_run):
@@ -51,6 +53,18 @@ def test_round_trip_gives_the_same_predictions(finished_run):
     assert labels == result.labels and vocab.itos == result.vocab.itos
     for k, v in result.model.state_dict().items():
         assert torch.equal(v, model.state_dict()[k])
+
+
+def test_a_run_saved_before_runs_chose_their_tokens_reads_and_predicts_lower_case_words(finished_run):
+    d, _ = finished_run
+    config = json.loads((d / "config.json").read_text())
+    config["tokens"] = "words"
+    (d / "config.json").write_text(json.dumps(config))
+    words = Predictor.from_run(d).predict("Sea, WAVE harbor!").probabilities
+    del config["tokens"]
+    (d / "config.json").write_text(json.dumps(config))
+    assert load_model(d)[3].tokens == "words"
+    assert Predictor.from_run(d).predict("Sea, WAVE harbor!").probabilities == words
 
 
 def test_a_killed_run_lists_as_interrupted_with_its_metrics(finished_run, runs_dir):

@@ -23,3 +23,27 @@ def test_vocab_json_round_trip():
     w = Vocab.from_json(v.to_json())
     assert w.itos == v.itos and w.stoi["héllo"] == v.stoi["héllo"]
     assert w.stoi["<pad>"] == PAD_ID
+
+
+def test_the_three_token_kinds():
+    text = "Lovin' you, baby... Don't GO!"
+    assert tokenize(text, "words") == ["lovin", "you", "baby", "don't", "go"]
+    assert tokenize(text, "words+punct") == ["lovin", "'", "you", ",", "baby", ".", ".", ".", "don't", "go", "!"]
+    assert tokenize(text, "cased+punct") == ["Lovin", "'", "you", ",", "baby", ".", ".", ".", "Don't", "GO", "!"]
+
+
+def test_every_kinds_spans_cover_its_tokens_in_the_normalized_text():
+    from lyricsdash.text import TOKEN_KINDS, normalize, word_spans
+
+    text = "I’m here — “Ça va?” she said_ok"
+    for kind in TOKEN_KINDS:
+        spans, norm = word_spans(text, kind), normalize(text)
+        got = [norm[a:b] for a, b in spans]
+        assert got == tokenize(text, kind) or [w.casefold() for w in got] == tokenize(text, kind)
+
+
+def test_plain_is_what_lyrics_sites_write_and_marks_are_single_punctuation_tokens():
+    from lyricsdash.text import is_mark, plain
+
+    assert plain("Hello, World! Don't — go.") == "hello world don't go"
+    assert [is_mark(t) for t in ["!", "—", "_", "a", "7", "don't", "<unk>"]] == [True] * 3 + [False] * 4

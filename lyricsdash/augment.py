@@ -1,0 +1,43 @@
+"""Training batches read as plain text: what a model of cased words and punctuation meets in lyrics pasted
+from sites that write them lower-case and without punctuation.
+
+``PlainView`` maps a batch of token ids to the ids the same text gets once it is lower-cased and its
+punctuation removed: each word goes to its case-folded form's id (``<unk>`` where the training songs never
+had that form, exactly as for a pasted plain text) and each punctuation mark is dropped. The engine reads
+a share of its training batches this way (``TrainConfig.plain_share``). Whole batches, not rows: a plain
+sequence is shorter than its window, and only the batches that hold one pay for padding.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .text import PAD_ID, UNK_ID, Vocab, is_mark
+
+
+class PlainView:
+    def __init__(self, vocab: Vocab, kind: str):
+        fold = str.casefold if kind == "cased+punct" else (lambda w: w)
+        plain = [vocab.stoi.get(fold(w), UNK_ID) for w in vocab.itos]
+        plain[PAD_ID] = PAD_ID
+        self.plain = torch.tensor(plain, dtype=torch.long)  # (V,) id -> its plain form's id
+        self.mark = torch.tensor([i > UNK_ID and is_mark(w) for i, w in enumerate(vocab.itos)])  # (V,) bool
+
+    def __call__(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """tokens (B, T) right-padded, lengths (B,) -> the plain batch (B, T') right-padded, its lengths (B,).
+
+        A sequence of punctuation alone becomes one ``<unk>`` (every sequence keeps a real position).
+        """
+        dev = tokens.device
+        b, t = tokens.shape
+        real = torch.arange(t, device=dev)[None, :] < lengths.to(dev)[:, None]  # (B, T)
+        keep = real & ~self.mark.to(dev)[tokens]  # (B, T)
+        ids = self.plain.to(dev)[tokens]  # (B, T)
+        empty = ~keep.any(1)
+        keep[empty, 0], ids[empty, 0] = True, UNK_ID
+        new_len = keep.sum(1)  # (B,)
+        pos = keep.long().cumsum(1) - 1  # (B, T) where each kept token lands
+        rows = torch.arange(b, device=dev)[:, None].expand(b, t)
+        out = torch.full((b, int(new_len.max())), PAD_ID, dtype=tokens.dtype, device=dev)
+        out[rows[keep], pos[keep]] = ids[keep]
+        return out, new_len.to(lengths.device)

@@ -1,0 +1,24 @@
+import torch
+
+from lyricsdash.augment import PlainView
+from lyricsdash.batches import collate
+from lyricsdash.text import PAD_ID, UNK_ID, Vocab, plain, tokenize
+
+
+def test_a_plain_batch_holds_the_ids_a_plain_paste_of_the_same_lyrics_gets():
+    songs = ["Hello, World! hello you.", "Me -- and YOU, you!", ", . !"]
+    vocab = Vocab.build([tokenize(s, "cased+punct") for s in songs[:2]] + [["world"]])
+    tokens, lengths = collate([torch.tensor(vocab.encode(tokenize(s, "cased+punct"))) for s in songs])
+    out, new_lengths = PlainView(vocab, "cased+punct")(tokens, lengths)
+    expected = [vocab.encode(tokenize(plain(s), "cased+punct")) or [UNK_ID] for s in songs]
+    assert new_lengths.tolist() == [len(e) for e in expected]
+    for row, e in zip(out.tolist(), expected, strict=True):
+        assert row[:len(e)] == e and set(row[len(e):]) <= {PAD_ID}
+    assert vocab.stoi.get("me") is None and expected[1][0] == UNK_ID  # "Me" never seen lower-case: <unk>
+
+
+def test_lower_case_tokens_only_lose_their_punctuation():
+    vocab = Vocab.build([tokenize("a, b. c!", "words+punct")])
+    tokens, lengths = collate([torch.tensor(vocab.encode(tokenize("a, b. c!", "words+punct")))])
+    out, n = PlainView(vocab, "words+punct")(tokens, lengths)
+    assert [vocab.itos[i] for i in out[0, : int(n[0])]] == ["a", "b", "c"]
