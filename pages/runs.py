@@ -33,14 +33,16 @@ def baseline(r, name: str):
 
 table = pd.DataFrame([{
     "run": r.run_id, "name": r.annotations["name"], "status": r.status, "test acc": r.test_accuracy,
-    "TF-IDF words": baseline(r, "tfidf_words"), "TF-IDF chars": baseline(r, "tfidf_chars"),
+    "TF-IDF lower-case words": baseline(r, "tfidf_words"), "TF-IDF LSTM's tokens": baseline(r, "tfidf_tokens"),
+    "TF-IDF chars": baseline(r, "tfidf_chars"),
     "best val acc": r.best_val_accuracy, "steps": r.steps, "seconds": r.train_seconds, "params": r.params,
     "hidden": r.config.get("hidden_size"), "epochs": r.config.get("epochs"), "lr": r.config.get("lr"),
     "data": r.data} for r in runs])
 percent = st.column_config.NumberColumn(format="percent", width="small")
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"run": st.column_config.TextColumn(width="medium"), "test acc": percent,
-                            "TF-IDF words": percent, "TF-IDF chars": percent, "best val acc": percent,
+                            "TF-IDF lower-case words": percent, "TF-IDF LSTM's tokens": percent,
+                            "TF-IDF chars": percent, "best val acc": percent,
                             "seconds": st.column_config.NumberColumn(format="%.1f", width="small"),
                             "steps": st.column_config.NumberColumn(width="small"),
                             "data": st.column_config.TextColumn(width="medium")})
