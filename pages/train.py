@@ -18,10 +18,10 @@ from pages.widgets import config_from_state, config_widget, remember, reset_conf
 
 ESSENTIALS = ["epochs", "hidden_size", "embed_dim", "lr", "batch_size", "seed"]
 ADVANCED = {
-    "Model": ["num_layers", "bidirectional", "dropout", "pooling", "nb_init", "nb_channel"],
+    "Model": ["num_layers", "bidirectional", "dropout", "pooling", "init_table", "nb_init", "nb_channel"],
     "Varied length": ["length_strategy", "max_len", "window", "stride"],
-    "Vocabulary and optimiser": ["min_freq", "max_vocab", "word_dropout", "optimizer", "weight_decay", "schedule",
-                                 "grad_clip", "label_smoothing"],
+    "Tokens and vocabulary": ["tokens", "plain_share", "min_freq", "max_vocab", "word_dropout"],
+    "Optimiser": ["optimizer", "weight_decay", "schedule", "grad_clip", "label_smoothing", "distill"],
     "Evaluation and runtime": ["eval_every", "keep", "select_by", "patience", "val_fraction", "baselines",
                                "threads", "device"],
 }

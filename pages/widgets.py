@@ -10,7 +10,9 @@ from lyricsdash.config import TrainConfig, field_names, field_spec
 LABELS = {
     "embed_dim": "Embedding size", "hidden_size": "Hidden units per direction", "num_layers": "LSTM layers",
     "bidirectional": "Bidirectional", "dropout": "Dropout", "pooling": "Pooling",
-    "nb_init": "Naive-Bayes init scale", "nb_channel": "Frozen naive-Bayes channel",
+    "nb_init": "Word-table init scale", "nb_channel": "Frozen naive-Bayes channel",
+    "init_table": "Word table (nb / lr)", "tokens": "Tokens", "plain_share": "Plain-text share of batches",
+    "distill": "Distillation weight (TF-IDF teacher)",
     "length_strategy": "Length handling", "max_len": "Words read per song", "window": "Window (words)",
     "stride": "Window stride (words)", "min_freq": "Min. word count", "max_vocab": "Max. vocabulary size",
     "word_dropout": "Word dropout", "optimizer": "Optimiser", "lr": "Learning rate", "weight_decay": "Weight decay",

@@ -1,3 +1,4 @@
+import dataclasses
 import math
 import threading
 
@@ -144,3 +145,48 @@ def test_the_automatic_cadence_evaluates_every_step_when_cheap_and_sparsely_when
     assert 0 < len(due) < 200 and spent / (999 * 0.5 + spent) <= 0.2 + 1e-9
     assert dear.due(1000, False, 1e9) and dear.due(17, True, 0.0)  # the last step and epoch ends always
     assert EvalClock(3, 10).due(6, False, 0.0) and not EvalClock(3, 10).due(7, False, 0.0)
+
+
+def test_the_teacher_reads_the_training_songs_alone_and_its_targets_change_the_training(corpus, tiny_cfg,
+                                                                                        monkeypatch):
+    import lyricsdash.engine as engine
+
+    seen = []
+    real = engine.soft_targets
+
+    def spy(train_df, labels, tokens, seed):
+        seen.append(list(train_df["text"]))
+        return real(train_df, labels, tokens, seed)
+
+    monkeypatch.setattr(engine, "soft_targets", spy)
+    with_teacher = train(corpus, tiny_cfg.replace(distill=0.5, epochs=1))
+    assert seen == [list(corpus.train["text"])]  # never a validation or test song
+    without = train(corpus, tiny_cfg.replace(distill=0.0, epochs=1))
+    assert len(seen) == 1  # off: no teacher is fitted
+    changed = [not (a == b).all() for a, b in zip(with_teacher.model.state_dict().values(),
+                                                  without.model.state_dict().values(), strict=True)]
+    assert any(changed)
+
+
+def test_plain_share_one_feeds_the_model_plain_ids_and_zero_the_text_as_written(corpus, tiny_cfg, monkeypatch):
+    from lyricsdash.model import LyricsLSTM
+    from lyricsdash.text import is_mark
+
+    read = []
+    forward = LyricsLSTM.forward
+
+    def spy(self, tokens, lengths):
+        if self.training:
+            read.append(tokens[tokens > 1].tolist())
+        return forward(self, tokens, lengths)
+
+    monkeypatch.setattr(LyricsLSTM, "forward", spy)
+    commas = corpus.train.assign(text=corpus.train["text"].str.replace(" ", ", ", n=3))
+    punctuated = dataclasses.replace(corpus, train=commas)
+    for share in (1.0, 0.0):
+        read.clear()
+        r = train(punctuated, tiny_cfg.replace(plain_share=share, epochs=1, baselines=False, word_dropout=0.0))
+        words = [r.vocab.itos[i] for ids in read for i in ids]
+        marks = sum(map(is_mark, words))
+        capitals = sum(w[:1].isupper() for w in words)
+        assert (marks == capitals == 0) if share == 1.0 else (marks > 0 and capitals > 0)

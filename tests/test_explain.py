@@ -93,3 +93,16 @@ def test_completeness_with_a_frozen_nb_table(channel):
 def test_the_allowed_gap_is_ten_millinats_or_half_a_percent():
     assert allowed_gap(0.3) == TOL
     assert allowed_gap(-6.0) == pytest.approx(0.03)
+
+
+def test_the_highlighted_lyrics_shade_every_token_the_model_read_punctuation_and_case_too(trained):
+    from lyricsdash.highlight import lyrics_html
+
+    predictor, _ = trained
+    text = "Sea, WAVE harbor!\nTide -- sea."
+    e = predictor.explain(text)
+    assert predictor.cfg.tokens == "cased+punct" and e.words == tokenize(text, "cased+punct")
+    html = lyrics_html(text, e)
+    assert html.count("<span") == len(e.words) == 10
+    for token in ("WAVE", ",", "!", "-", "."):
+        assert f">{token}</span>" in html
