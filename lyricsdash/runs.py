@@ -66,7 +66,10 @@ def resolve_run(ref: str | os.PathLike, root: str | os.PathLike | None = None) -
     p = Path(ref)
     if (p / RunFolder.SUMMARY).is_file() or (p / RunFolder.CONFIG).is_file():
         return p
-    return run_path(runs_root(root), str(ref))
+    found = run_path(runs_root(root), str(ref))
+    if not found.is_dir():
+        raise RunError(f"There is no run {ref} in {found.parent} (see: python -m lyricsdash runs).")
+    return found
 
 
 @dataclass

@@ -87,3 +87,15 @@ def test_default_training_on_the_assignment_beats_the_majority_share(real_data, 
 def test_listing_no_runs_says_so(tmp_path):
     p = cli("runs", "--runs-dir", str(tmp_path / "none"))
     assert p.returncode == 0 and "No runs in" in p.stdout and "python -m lyricsdash train" in p.stdout
+
+
+def test_a_listing_cut_short_by_its_reader_ends_quietly():
+    p = subprocess.run(f"'{sys.executable}' -m lyricsdash config | head -1", shell=True, capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    assert p.stdout.startswith("embed_dim=") and p.stderr == ""
+
+
+def test_an_unknown_run_id_is_named_with_where_to_look(tmp_path):
+    p = cli("predict", "--run", "nosuchrun", "la la", env={"LYRICSDASH_RUNS_DIR": str(tmp_path)})
+    assert p.returncode == 2
+    assert "There is no run nosuchrun in" in p.stderr and "python -m lyricsdash runs" in p.stderr
