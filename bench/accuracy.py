@@ -1,19 +1,25 @@
-"""Accuracy: majority, TF-IDF + logistic regression, the reference design, the old and the new default config.
+"""Accuracy on three sets: the assignment split (5 seeds), 5-fold CV of it, and kaggle_dev20 (3 seeds).
 
-    python bench/accuracy.py                       # the assignment split ($LYRICSDASH_DATA_DIR or ../shared/data)
-    python bench/accuracy.py --train a.csv --test b.csv --seeds 3 --folds 0
-    python bench/accuracy.py --variant "label smoothing=label_smoothing=0.1" --only-variants --section ideas
+    python bench/accuracy.py                                   # baselines, the reference design, the default
+    python bench/accuracy.py --sets dev20 --seeds 1            # one set
+    python bench/accuracy.py --only-variants --section ideas7 --variant "distil=distill=0.5,init_table=lr"
 
-The test set never chooses anything (weights are the final ones, or chosen on the validation split).
+Each engine run also scores a *plain copy* of its test songs (lower-cased, punctuation removed: lyrics as many
+sites write them), and reports the test cross-entropy and the wall-clock seconds of ``engine.train`` (one
+torch thread, baselines off: they are measured in their own rows). The test set never chooses anything.
+The sets are read from $LYRICSDASH_DATA_DIR or ../shared/data (a set whose files are absent is skipped).
 Prints tables and writes the 'accuracy' section (or --section) of bench/results.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from _common import data_paths, machine, pct, table, write_section
 from reference import encode_all, train_reference
@@ -25,14 +31,15 @@ from sklearn.pipeline import make_pipeline
 from lyricsdash.config import TrainConfig
 from lyricsdash.data import make_corpus, read_songs
 from lyricsdash.engine import train
-from lyricsdash.text import Vocab, tokenize
+from lyricsdash.predictor import Predictor
+from lyricsdash.text import TOKEN_KINDS, Vocab, plain, tokenize
 
-TFIDF = {
-    "TF-IDF word 1-2-grams + LR": dict(analyzer="word", tokenizer=tokenize, token_pattern=None, ngram_range=(1, 2),
-                                       sublinear_tf=True, min_df=1),
-    "TF-IDF word unigrams + LR": dict(analyzer="word", tokenizer=tokenize, token_pattern=None, sublinear_tf=True),
-    "TF-IDF char 2-5-grams + LR": dict(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
-}
+TFIDF = {**{f"TF-IDF {kind} + LR": dict(analyzer="word", tokenizer=lambda t, k=kind: tokenize(t, k),
+                                        token_pattern=None, lowercase=False, sublinear_tf=True)
+            for kind in TOKEN_KINDS},
+         "TF-IDF char 2-5-grams + LR": dict(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)}
+DEV20 = ("kaggle_dev20_train.csv", "kaggle_dev20_test.csv")
+HEADER = ["method", "runs", "mean test acc", "min", "max", "plain-copy acc", "test CE", "seconds/run", "params"]
 
 
 def tfidf_acc(kw, train_df, test_df) -> float:
@@ -45,64 +52,66 @@ def majority_acc(train_df, test_df) -> float:
     return float((test_df["artist"] == train_df["artist"].value_counts().idxmax()).mean())
 
 
-# The first default (random embeddings, validation-chosen checkpoint, 12 epochs, windows every 32 words), and
-# the second (NB-initialised embeddings, final weights after 8 epochs, windows every 32 words).
-OLD_DEFAULT = {"nb_init": 0, "keep": "best_val", "epochs": 12, "eval_every": 1, "stride": 32}
-VARIANTS = {"lyricsdash first default (random init, best-val checkpoint, 12 epochs, stride 32)": OLD_DEFAULT,
-            "lyricsdash second default (NB init, final weights, 8 epochs, stride 32)": {"stride": 32},
-            "lyricsdash default (NB init, final weights, 8 epochs, stride 16)": {}}
+def engine_run(train_df, test_df, seed: int, overrides: dict) -> dict:
+    """One training of ``overrides`` on its own validation carving (seeded like the run)."""
+    corpus = make_corpus(train_df, test_df, seed=seed, val_fraction=float(overrides.get("val_fraction", 0.1)))
+    cfg = TrainConfig(seed=seed, **{"baselines": False, "threads": 1, **overrides})
+    t = time.perf_counter()
+    r = train(corpus, cfg)
+    seconds = time.perf_counter() - t
+    preds = Predictor(r.model, r.vocab, r.labels, cfg).predict_many([plain(x) for x in corpus.test["text"]])
+    plain_acc = float(np.mean([p.artist == a for p, a in zip(preds, corpus.test["artist"], strict=True)]))
+    return {"test_acc": r.kept.test_acc, "plain_acc": plain_acc, "test_loss": r.kept.test_loss,
+            "seconds": seconds, "params": r.params}
 
 
-def corpus_for(train_df, test_df, seed: int, overrides: dict):
-    """The split a config trains on: its own validation share, carved with the run's seed."""
-    return make_corpus(train_df, test_df, seed=seed, val_fraction=float(overrides.get("val_fraction", 0.1)))
-
-
-def engine_run(corpus, seed: int, overrides: dict) -> dict:
-    r = train(corpus, TrainConfig(seed=seed, **{"baselines": False, **overrides}))
-    return {"test_acc": r.kept.test_acc, "val_acc": r.kept.val_acc, "seconds": r.train_seconds,
-            "tokens_per_s": r.tokens / r.train_seconds, "params": r.params}
-
-
-def reference_run(corpus, seed: int, epochs: int) -> dict:
-    toks = {k: [tokenize(t) for t in df["text"]] for k, df in
-            (("train", corpus.train), ("val", corpus.val), ("test", corpus.test))}
+def reference_run(train_df, test_df, seed: int, epochs: int) -> dict:
+    corpus = make_corpus(train_df, test_df, seed=seed)
+    toks = {k: [tokenize(t) for t in getattr(corpus, k)["text"]] for k in ("train", "val", "test")}
     vocab = Vocab.build(toks["train"], min_freq=1)
     ids = {a: i for i, a in enumerate(corpus.labels)}
-    split = {k: (encode_all(toks[k], vocab), [ids[a] for a in df["artist"]]) for k, df in
-             (("train", corpus.train), ("val", corpus.val), ("test", corpus.test))}
+    split = {k: (encode_all(toks[k], vocab), [ids[a] for a in getattr(corpus, k)["artist"]]) for k in toks}
     return train_reference(split["train"], split["val"], split["test"], len(corpus.labels), len(vocab), epochs, seed)
 
 
 def summarize(name: str, runs: list[dict]) -> list:
     accs = [r["test_acc"] for r in runs]
-    secs = [r.get("seconds", 0.0) for r in runs]
-    return [name, len(runs), pct(statistics.mean(accs)), pct(min(accs)), pct(max(accs)),
-            f"{statistics.mean(secs):.1f}", f"{runs[0].get('params', '')}"]
+
+    def mean(key, fmt):
+        vals = [r[key] for r in runs if key in r and not math.isnan(r[key])]
+        return fmt(statistics.mean(vals)) if vals else ""
+
+    return [name, len(runs), pct(statistics.mean(accs)), pct(min(accs)), pct(max(accs)), mean("plain_acc", pct),
+            mean("test_loss", lambda v: f"{v:.2f}"), mean("seconds", lambda v: f"{v:.1f}"),
+            f"{runs[0].get('params', '')}"]
 
 
-def split_benchmark(args, train_df, test_df) -> list[list]:
-    rows = [] if args.only_variants else [["majority class", 1, *[pct(majority_acc(train_df, test_df))] * 3, "0", ""]]
-    for name, kw in ({} if args.only_variants else TFIDF).items():
+def baseline_rows(train_df, test_df) -> list[list]:
+    rows = [["majority class", 1, *[pct(majority_acc(train_df, test_df))] * 3, "", "", "0", ""]]
+    for name, kw in TFIDF.items():
         t0 = time.perf_counter()
         acc = tfidf_acc(kw, train_df, test_df)
-        rows.append([name, 1, pct(acc), pct(acc), pct(acc), f"{time.perf_counter() - t0:.1f}", ""])
+        rows.append([name, 1, pct(acc), pct(acc), pct(acc), "", "", f"{time.perf_counter() - t0:.1f}", ""])
         print(rows[-1], flush=True)
-    corpora = {s: make_corpus(train_df, test_df, seed=s) for s in range(args.seeds)}
-    if args.reference_seeds:
-        ref = [reference_run(corpora[s], s, args.reference_epochs) for s in range(args.reference_seeds)]
-        rows.append(summarize(f"reference design ({args.reference_epochs} epochs)", ref))
-        print(rows[-1], flush=True)
-    for name, overrides in args.variants.items():
-        eng = []
-        for s in range(args.seeds):
-            eng.append(engine_run(corpus_for(train_df, test_df, s, overrides), s, overrides))
-            print(f"{name} seed {s}: test {pct(eng[-1]['test_acc'])} {eng[-1]['seconds']:.1f} s", flush=True)
-        rows.append(summarize(name, eng))
     return rows
 
 
-def cv_benchmark(args, pooled: pd.DataFrame) -> list[list]:
+def fixed_split(args, label: str, train_df, test_df, seeds: int, reference: int = 0) -> list[list]:
+    rows = [] if args.only_variants else baseline_rows(train_df, test_df)
+    if reference:
+        ref = [reference_run(train_df, test_df, s, args.reference_epochs) for s in range(reference)]
+        rows.append(summarize(f"reference design ({args.reference_epochs} epochs)", ref))
+    for name, overrides in args.variants.items():
+        runs = []
+        for s in range(seeds):
+            runs.append(engine_run(train_df, test_df, s, overrides))
+            print(f"{label} · {name} · seed {s}: test {pct(runs[-1]['test_acc'])}, plain "
+                  f"{pct(runs[-1]['plain_acc'])}, {runs[-1]['seconds']:.1f} s", flush=True)
+        rows.append(summarize(name, runs))
+    return rows
+
+
+def cross_validation(args, pooled: pd.DataFrame) -> list[list]:
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=0).split(pooled, pooled["artist"])
     tfidf = {} if args.only_variants else TFIDF
     results = {name: [] for name in [*tfidf, *args.variants]}
@@ -112,17 +121,17 @@ def cv_benchmark(args, pooled: pd.DataFrame) -> list[list]:
             t0 = time.perf_counter()
             results[name].append({"test_acc": tfidf_acc(kw, train_df, test_df), "seconds": time.perf_counter() - t0})
         for name, overrides in args.variants.items():
-            results[name].append(engine_run(corpus_for(train_df, test_df, k, overrides), k, overrides))
+            results[name].append(engine_run(train_df, test_df, k, overrides))
         print(f"fold {k}: " + " ".join(f"{n[:30]} {pct(r[-1]['test_acc'])}" for n, r in results.items()), flush=True)
     return [summarize(name, runs) for name, runs in results.items()]
 
 
-def main() -> None:
+def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--train")
-    p.add_argument("--test")
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds over train+test pooled (0 = skip)")
+    p.add_argument("--sets", default="split,cv,dev20", help="comma-separated: split, cv, dev20")
+    p.add_argument("--seeds", type=int, default=5, help="seeds on the assignment split")
+    p.add_argument("--dev20-seeds", type=int, default=3)
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds over the split's songs pooled")
     p.add_argument("--reference-seeds", type=int, default=3, help="seeds for the slow reference design (0 = skip)")
     p.add_argument("--reference-epochs", type=int, default=4)
     p.add_argument("--variant", action="append", default=[], metavar="NAME=key=value,key=value",
@@ -134,25 +143,33 @@ def main() -> None:
     for v in args.variant:
         name, _, kvs = v.partition("=")
         extra[name] = dict(kv.split("=", 1) for kv in kvs.split(",") if kv)
-    args.variants = extra if args.only_variants else {**VARIANTS, **extra}
-    if args.only_variants:
-        args.reference_seeds = 0
-    train_path, test_path = data_paths(args.train, args.test)
-    train_df, _ = read_songs(train_path)
-    test_df = read_songs(test_path)[0] if test_path else None
-    if test_df is None:
-        c = make_corpus(train_df, seed=0)
-        train_df, test_df = pd.concat([c.train, c.val]), c.test
-    header = ["method", "runs", "mean test acc", "min", "max", "seconds/run", "params"]
-    out = [f"## {args.section.capitalize()}\n\nMachine: {machine()}  \n"
-           f"Data: {train_path.name} ({len(train_df)} songs) / "
-           f"{test_path.name if test_path else 'split'} ({len(test_df)} songs); engine configs: "
-           + "; ".join(f"{k}: {v or 'defaults'}" for k, v in args.variants.items()),
-           "\n### Fixed train/test split\n", table(header, split_benchmark(args, train_df, test_df))]
-    if args.folds:
+    args.variants = extra if args.only_variants else {"lyricsdash default": {}, **extra}
+    args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    train_path, test_path = data_paths(None, None)
+    train_df, test_df = read_songs(train_path)[0], read_songs(test_path)[0]
+    out = [f"## {args.section.capitalize()}\n\nMachine: {machine()}  \nEngine configs: "
+           + "; ".join(f"{k}: {v or 'defaults'}" for k, v in args.variants.items())]
+    if "split" in args.sets:
+        ref = 0 if args.only_variants else args.reference_seeds
+        out += [f"\n### Assignment split: {train_path.name} ({len(train_df)} songs) / {test_path.name} "
+                f"({len(test_df)} songs), {args.seeds} seeds\n",
+                table(HEADER, fixed_split(args, "split", train_df, test_df, args.seeds, ref))]
+    if "cv" in args.sets:
         pooled = pd.concat([train_df, test_df]).reset_index(drop=True)
-        out += [f"\n### {args.folds}-fold cross-validation over all {len(pooled)} songs\n",
-                table(header, cv_benchmark(args, pooled))]
+        out += [f"\n### {args.folds}-fold cross-validation over all {len(pooled)} assignment songs\n",
+                table(HEADER, cross_validation(args, pooled))]
+    dev_train, dev_test = (Path(train_path).parent / f for f in DEV20)
+    if "dev20" in args.sets and dev_train.is_file() and dev_test.is_file():
+        tr, te = read_songs(dev_train)[0], read_songs(dev_test)[0]
+        out += [f"\n### kaggle_dev20: {len(tr)} / {len(te)} songs by {tr['artist'].nunique()} artists, "
+                f"{args.dev20_seeds} seeds\n", table(HEADER, fixed_split(args, "dev20", tr, te, args.dev20_seeds))]
+    elif "dev20" in args.sets:
+        print(f"kaggle_dev20 skipped: {dev_train} or {dev_test} is missing")
     print("\n".join(out))
     write_section(args.section, "\n".join(out))
 

@@ -38,7 +38,7 @@ class TrainConfig:
                          "feeds it to the LSTM beside the trainable embedding (C extra inputs); 'logits' adds the "
                          "mean NB score of the real words to the logits, with a learned scale.",
                          choices=("off", "input", "logits"))
-    init_table: str = _f("lr", "Where the word-by-artist table of nb_init comes from: 'nb', naive Bayes over "
+    init_table: str = _f("nb", "Where the word-by-artist table of nb_init comes from: 'nb', naive Bayes over "
                          "per-song word presence, or 'lr', a logistic regression over the same (discriminative: "
                          "each word's weight accounts for the others).", choices=("nb", "lr"))
     dropout: float = _f(0.5, "Dropout on embeddings, between LSTM layers and before the classifier.", lo=0.0, hi=0.9)
@@ -71,7 +71,7 @@ class TrainConfig:
     schedule: str = _f("cosine", "Learning-rate schedule over all steps.", choices=("constant", "cosine"))
     batch_size: int = _f(32, "Training sequences per batch (one global step).", lo=1, hi=1024)
     epochs: int = _f(8, "Passes over the training songs.", lo=1, hi=500)
-    distill: float = _f(0.5, "Weight of a teacher's soft targets in the training loss (0 = off): TF-IDF on the "
+    distill: float = _f(0.0, "Weight of a teacher's soft targets in the training loss (0 = off): TF-IDF on the "
                         "same tokens + logistic regression, its out-of-fold probabilities of each training song "
                         "(lyricsdash/teacher.py).", lo=0.0, hi=1.0)
     label_smoothing: float = _f(0.0, "Label smoothing of the training loss (0 = off).", lo=0.0, hi=0.5)

@@ -9,7 +9,7 @@ from lyricsdash.config import TrainConfig
 from lyricsdash.engine import build_model
 from lyricsdash.nb import init_embedding, nb_log_ratios
 from lyricsdash.prepare import prepare
-from lyricsdash.text import PAD_ID, Vocab
+from lyricsdash.text import PAD_ID, Vocab, tokenize
 
 
 def test_a_toy_corpus_by_hand():
@@ -67,3 +67,26 @@ def test_the_frozen_channel_is_a_buffer_not_a_parameter(corpus, channel):
     model = build_model(data, cfg)
     assert model.nb_table.shape == (len(data.vocab), 3) and not model.nb_table.requires_grad
     assert "nb_table" in model.state_dict() and all(p is not model.nb_table for p in model.parameters())
+
+
+def test_the_lr_table_is_centred_scaled_like_naive_bayes_and_favours_each_words_own_artist(corpus):
+    from lyricsdash.nb import lr_log_ratios
+
+    cfg = TrainConfig(embed_dim=16, hidden_size=8, min_freq=1, init_table="lr")
+    data = prepare(corpus, cfg)
+    lr = lr_log_ratios(data.train, len(data.vocab), len(data.labels))  # (V, C)
+    nb = nb_log_ratios(data.train, len(data.vocab), len(data.labels))
+    assert lr.shape == nb.shape and torch.equal(lr[PAD_ID], torch.zeros(3))
+    assert torch.allclose(lr.sum(1), torch.zeros(len(data.vocab)), atol=1e-4)
+    assert torch.allclose(lr.pow(2).mean().sqrt(), nb.pow(2).mean().sqrt(), rtol=1e-4)
+    own = {}  # words that occur in one artist's training songs only, and in several of them
+    for toks, artist in zip(corpus.train["text"].map(lambda t: set(tokenize(t, cfg.tokens))), corpus.train["artist"],
+                            strict=True):
+        for w in toks:
+            own.setdefault(w, []).append(artist)
+    solo = {w: a[0] for w, a in own.items() if len(set(a)) == 1 and len(a) >= 3 and w in data.vocab.stoi}
+    assert len(solo) >= 3
+    for w, artist in solo.items():
+        assert int(lr[data.vocab.stoi[w]].argmax()) == data.labels.index(artist), w
+    model = build_model(data, cfg)
+    assert torch.allclose(model.embedding.weight.detach()[:, :3], lr)
