@@ -23,7 +23,7 @@ TOKEN_LABELS = {"words+punct": "TF-IDF words + punctuation + LR",
 MAX_SONGS = 5_000  # larger training sets are subsampled (stratified by artist) for the baselines
 
 
-def _vectorizer_args(name: str, tokens: str = "words") -> dict:
+def vectorizer_args(name: str, tokens: str = "words") -> dict:
     """TfidfVectorizer settings: the classic lower-case words, the run's own tokens, or character n-grams."""
     if name == "tfidf_chars":
         return dict(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=100_000)
@@ -67,7 +67,7 @@ def fit_baselines(corpus: Corpus, seed: int = 0, keep_model: bool = False, token
     models = {}
     for name in baseline_names(tokens):
         t = time.perf_counter()
-        vec = TfidfVectorizer(**_vectorizer_args(name, tokens))
+        vec = TfidfVectorizer(**vectorizer_args(name, tokens))
         x = vec.fit_transform(train["text"])
         clf = LogisticRegression(C=10, max_iter=1000).fit(x, train["artist"])
         scores = {f"{s}_acc": _acc(clf.predict(vec.transform(df["text"])), df) if len(df) else float("nan")
@@ -121,7 +121,7 @@ class BaselineModel:
         if self._vec is None:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
-            kw = {k: v for k, v in _vectorizer_args(self.name, self.tokens).items()
+            kw = {k: v for k, v in vectorizer_args(self.name, self.tokens).items()
                   if k not in ("max_features", "min_df")}
             self._vec = TfidfVectorizer(**kw, vocabulary={t: i for i, t in enumerate(self.terms)})
             self._vec.idf_ = self.idf.numpy().astype(np.float64)

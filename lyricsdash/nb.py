@@ -23,11 +23,7 @@ def nb_log_ratios(samples: Samples, vocab_size: int, num_classes: int) -> torch.
     ``samples`` are the encoded training songs (their windows are joined back per song: a word counts once
     per song in which the model reads it).
     """
-    lengths = samples.lengths
-    ids = torch.cat(samples.seqs).numpy() if samples.seqs else np.zeros(0, dtype=np.int64)  # (N_tokens,)
-    song = np.repeat(samples.song, lengths)  # (N_tokens,) song of each token
-    pairs = np.unique(song * vocab_size + ids)  # each (song, word) once
-    s, w = pairs // vocab_size, pairs % vocab_size
+    s, w = _song_word_pairs(samples, vocab_size)
     counts = np.zeros((num_classes, vocab_size))  # (C, V) songs of class c containing word w
     np.add.at(counts, (samples.labels[s], w), 1.0)
     log_p = np.log(counts + 1.0) - np.log(counts.sum(1, keepdims=True) + vocab_size)  # (C, V)
@@ -58,15 +54,19 @@ def init_embedding(embedding: torch.nn.Embedding, table: torch.Tensor, scale: fl
     embedding.weight[: table.shape[0], : table.shape[1]] = scale * table.to(embedding.weight.device)
 
 
+def _song_word_pairs(samples: Samples, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(song, word) index pairs, each once: which words each song contains (its windows joined back)."""
+    ids = torch.cat(samples.seqs).numpy() if samples.seqs else np.zeros(0, dtype=np.int64)  # (N_tokens,)
+    song = np.repeat(samples.song, samples.lengths)  # (N_tokens,) song of each token
+    pairs = np.unique(song * vocab_size + ids)
+    return pairs // vocab_size, pairs % vocab_size
+
+
 def presence(samples: Samples, vocab_size: int):
     """(songs, V) sparse 0/1: which words each song contains (its windows joined back)."""
     from scipy.sparse import csr_matrix
 
-    lengths = samples.lengths
-    ids = torch.cat(samples.seqs).numpy() if samples.seqs else np.zeros(0, dtype=np.int64)
-    song = np.repeat(samples.song, lengths)
-    pairs = np.unique(song * vocab_size + ids)
-    s, w = pairs // vocab_size, pairs % vocab_size
+    s, w = _song_word_pairs(samples, vocab_size)
     return csr_matrix((np.ones(len(s)), (s, w)), shape=(samples.n_songs, vocab_size))
 
 

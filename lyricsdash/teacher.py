@@ -18,10 +18,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from .text import tokenize
+from .baselines import vectorizer_args
 
 FOLDS = 5
-MAX_FEATURES = 50_000
 
 
 def soft_targets(train: pd.DataFrame, labels: list[str], tokens: str, seed: int = 0) -> np.ndarray:
@@ -33,8 +32,7 @@ def soft_targets(train: pd.DataFrame, labels: list[str], tokens: str, seed: int 
     if folds < 2:  # an artist with one song: no fold can hold it out, keep the uniform guess
         return probs
     for fit, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y):
-        vec = TfidfVectorizer(analyzer="word", tokenizer=lambda t: tokenize(t, tokens), token_pattern=None,
-                              lowercase=False, sublinear_tf=True, max_features=MAX_FEATURES)
+        vec = TfidfVectorizer(**vectorizer_args("tfidf_tokens", tokens))  # the baseline on the run's tokens
         clf = LogisticRegression(C=10, max_iter=1000).fit(vec.fit_transform(texts[fit]), y[fit])
         probs[np.ix_(held, clf.classes_)] = clf.predict_proba(vec.transform(texts[held]))
     return probs

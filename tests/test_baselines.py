@@ -17,9 +17,9 @@ def test_the_plain_data_model_predicts_what_sklearn_predicts(corpus, tmp_path):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from lyricsdash.baselines import _vectorizer_args
+    from lyricsdash.baselines import vectorizer_args
 
-    vec = TfidfVectorizer(**_vectorizer_args("tfidf_chars"))
+    vec = TfidfVectorizer(**vectorizer_args("tfidf_chars"))
     clf = LogisticRegression(C=10, max_iter=1000).fit(vec.fit_transform(corpus.train["text"]), corpus.train["artist"])
     torch.save(BaselineModel.from_sklearn("tfidf_chars", vec, clf).to_blob(), tmp_path / "b.pt")
     loaded = BaselineModel.from_blob(torch.load(tmp_path / "b.pt", weights_only=True))
@@ -52,9 +52,9 @@ def _fit(name, corpus, tokens="words"):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from lyricsdash.baselines import _vectorizer_args
+    from lyricsdash.baselines import vectorizer_args
 
-    vec = TfidfVectorizer(**_vectorizer_args(name, tokens))
+    vec = TfidfVectorizer(**vectorizer_args(name, tokens))
     return vec, LogisticRegression(C=10, max_iter=1000).fit(vec.fit_transform(corpus.train["text"]),
                                                              corpus.train["artist"])
 
