@@ -164,7 +164,7 @@ def measure(n_songs: int, steps: int) -> dict:
     t_split = time.perf_counter() - t0
     cfg = TrainConfig()
     t0 = time.perf_counter()
-    data = prepare(corpus, cfg, tokenize_splits(corpus, cfg.tokens, cache=False))  # no cache: measure the work itself
+    data = prepare(corpus, cfg, tokenize_splits(corpus, cfg, cache=False))  # no cache: measure the work itself
     samples = data.train
     t_encode = time.perf_counter() - t0
     tps = engine_tokens_per_s(data, cfg, steps, 0)

@@ -26,20 +26,22 @@ def _memory(location: str) -> joblib.Memory:
     return joblib.Memory(location, verbose=0)
 
 
-def _tokenize_all(texts: list[str], kind: str = "words") -> list[list[str]]:
-    return [tokenize(t, kind) for t in texts]
+def _tokenize_all(texts: list[str], kind: str = "words", repeats: str = "all") -> list[list[str]]:
+    return [tokenize(t, kind, repeats) for t in texts]
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "lyricsdash")
 
 
-def tokenize_many(texts: list[str], kind: str = "words", min_chars: int = MIN_CHARS) -> list[list[str]]:
-    """Tokenize ``texts`` into tokens of ``kind``, through the on-disk cache when they are large."""
+def tokenize_many(texts: list[str], kind: str = "words", repeats: str = "all",
+                  min_chars: int = MIN_CHARS) -> list[list[str]]:
+    """Tokenize ``texts`` into tokens of ``kind`` (``repeats``: see ``text.tokenize``), through the on-disk
+    cache when they are large."""
     texts = list(texts)
     if sum(map(len, texts)) < min_chars:
-        return _tokenize_all(texts, kind)
+        return _tokenize_all(texts, kind, repeats)
     try:
-        return _memory(str(cache_dir())).cache(_tokenize_all)(texts, kind)
+        return _memory(str(cache_dir())).cache(_tokenize_all)(texts, kind, repeats)
     except OSError:  # read-only or full disk: the cache is an optimisation only
-        return _tokenize_all(texts, kind)
+        return _tokenize_all(texts, kind, repeats)

@@ -23,9 +23,14 @@ class EvalSet:
             self.batches.append((tokens.to(device), lengths, torch.as_tensor(samples.song[idx], device=device)))
         self.counts = torch.bincount(torch.as_tensor(samples.song), minlength=self.n_songs).clamp(min=1)
 
-    @torch.inference_mode()
     def song_log_probs(self, model: LyricsLSTM) -> torch.Tensor:
-        """(num_songs, C): log-softmax of the mean of each song's sequences' log-probabilities."""
+        """(num_songs, C): log-softmax of the mean of each song's sequences' log-probabilities, divided by the
+        model's temperature."""
+        return F.log_softmax(self.song_scores(model) / model.temperature.cpu(), dim=-1)
+
+    @torch.inference_mode()
+    def song_scores(self, model: LyricsLSTM) -> torch.Tensor:
+        """(num_songs, C): the mean of each song's sequences' log-probabilities, renormalised (T = 1)."""
         was_training = model.training
         model.eval()
         total = None

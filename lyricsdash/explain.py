@@ -50,6 +50,7 @@ class Explanation:
     baseline_score: float  # the same contrast with every word unknown
     gradient_points: int  # forward+backward passes of one window, all windows together
     token_kind: str = "words"  # how the text was tokenized (TrainConfig.tokens), to place words in it
+    repeats: str = "all"  # which lines were read (TrainConfig.repeats), likewise
 
     @property
     def gap(self) -> float:
@@ -183,9 +184,10 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
     with torch.no_grad():
         x, x0 = model.inputs(batch), model.inputs(torch.full_like(batch, UNK_ID))  # (K, T, D) each
     lengths = torch.full((len(starts),), size, dtype=torch.long)
-    attr, s1, s0, used = integrated_gradients(model, x0, x, lengths, contrast(labels, artist, against).to(device), tol)
+    w = contrast(labels, artist, against).to(device) / model.temperature  # the calibrated song score's contrast
+    attr, s1, s0, used = integrated_gradients(model, x0, x, lengths, w, tol)
     per_word = np.zeros(len(ids))
     for row, s in enumerate(starts):
         per_word[s:s + size] += attr[row] / len(starts)  # the song's score is the windows' mean
     return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, float(s1.mean()),
-                       float(s0.mean()), used, cfg.tokens)
+                       float(s0.mean()), used, cfg.tokens, cfg.repeats)

@@ -24,7 +24,7 @@ def _style(value: float, scale: float) -> str:
 
 def lyrics_html(text: str, e: Explanation) -> str:
     """The text's lines with the tokens the model read shaded (tokens past max_len stay plain)."""
-    spans = word_spans(text, e.token_kind)
+    spans = word_spans(text, e.token_kind, e.repeats)
     norm = normalize(text)
     if spans is None:  # fall back to the words alone
         norm, spans = " ".join(e.words), []

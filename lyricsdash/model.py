@@ -11,6 +11,9 @@ No pad ever reaches the answer. Each LSTM layer reads only real positions:
 
 Pooling (last real hidden state, mean or max over real tokens) also looks only at real positions, so a
 song's logits are the same alone, in a batch with a much longer song, or with extra pad columns.
+
+``temperature`` (a buffer, 1 until ``lyricsdash.calibrate`` fits it after training) divides song-level scores;
+it never changes which artist wins.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class LyricsLSTM(nn.Module):
         self.dropout = nn.Dropout(spec.dropout)
         self.head = nn.Linear(spec.hidden_size * self.dirs, spec.num_classes)
         self.use_packing: bool | None = None  # None: pack on CUDA only; tests force either path
+        # song scores are divided by this before the softmax (lyricsdash.calibrate fits it on validation songs)
+        self.register_buffer("temperature", torch.ones(()))
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1 -> logits (B, C)."""

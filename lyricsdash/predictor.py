@@ -59,7 +59,7 @@ class Predictor:
 
     def predict_many(self, texts: list[str]) -> list[Prediction]:
         texts = [self._check(t) for t in texts]
-        token_lists = [tokenize(t, self.cfg.tokens) for t in texts]
+        token_lists = [tokenize(t, self.cfg.tokens, self.cfg.repeats) for t in texts]
         samples = encode(token_lists, None, self.vocab, self.cfg)
         logp = EvalSet(samples, _device(self.model)).song_log_probs(self.model)
         seconds = self._second_opinions(texts)
@@ -70,7 +70,7 @@ class Predictor:
         """Each word's contribution to ``artist`` (default: the predicted one) against ``against`` (default: the
         average artist), by Integrated Gradients (see ``lyricsdash.explain``)."""
         text = self._check(text)
-        tokens = tokenize(text, self.cfg.tokens)
+        tokens = tokenize(text, self.cfg.tokens, self.cfg.repeats)
         if artist is None:
             artist = self.predict(text).artist
         return explain(self.model, self.vocab, self.labels, self.cfg, tokens, artist, against)

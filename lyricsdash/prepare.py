@@ -26,11 +26,11 @@ class Prepared:
     test: Samples
 
 
-def tokenize_splits(corpus: Corpus, kind: str, splits=SPLITS, cache: bool = True) -> dict[str, list[list[str]]]:
-    """Each split's songs as token lists of ``kind`` (through the on-disk cache for large corpora, unless
+def tokenize_splits(corpus: Corpus, cfg: TrainConfig, splits=SPLITS, cache: bool = True) -> dict[str, list[list[str]]]:
+    """Each split's songs as the token lists ``cfg`` reads (through the on-disk cache for large corpora, unless
     ``cache`` is off)."""
     limit = {} if cache else {"min_chars": float("inf")}
-    return {name: tokenize_many(getattr(corpus, name)["text"], kind, **limit) for name in splits}
+    return {name: tokenize_many(getattr(corpus, name)["text"], cfg.tokens, cfg.repeats, **limit) for name in splits}
 
 
 def class_ids(artists, labels: list[str]) -> list[int]:
@@ -40,7 +40,7 @@ def class_ids(artists, labels: list[str]) -> list[int]:
 
 def prepare(corpus: Corpus, cfg: TrainConfig, tokens: dict[str, list[list[str]]] | None = None) -> Prepared:
     """Build the vocabulary from the training songs and encode every split under ``cfg``'s length strategy."""
-    tokens = tokens or tokenize_splits(corpus, cfg.tokens)
+    tokens = tokens or tokenize_splits(corpus, cfg)
     vocab = Vocab.build(tokens["train"], cfg.min_freq, cfg.max_vocab)
     enc = {name: encode(tokens[name], class_ids(getattr(corpus, name)["artist"], corpus.labels), vocab, cfg)
            for name in SPLITS}

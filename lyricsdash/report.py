@@ -14,10 +14,25 @@ def pct(v, digits: int = 2) -> str:
 
 
 def kept_label(summary) -> str:
-    """What the kept weights are, in words."""
-    if summary.keep == "final":
-        return f"final weights (step {summary.kept_step}, after the whole schedule)"
-    return f"best validation checkpoint (step {summary.kept_step or summary.best_step})"
+    """What the kept weights are, in words: a stopped or still-running run has not had the whole schedule."""
+    if summary.keep != "final":
+        return f"best validation checkpoint (step {summary.kept_step or summary.best_step})"
+    of = f"step {summary.kept_step:,}" + (f" of {summary.total_steps:,}" if summary.total_steps else "")
+    if summary.status == "finished":
+        return f"final weights ({of}, after the whole schedule)"
+    if summary.status == "running":
+        return f"the latest epoch's weights so far ({of}; training goes on)"
+    return f"the weights when it ended ({of}; {summary.status} before the end of the schedule)"
+
+
+def calibration_line(summary) -> str | None:
+    """'Probabilities: temperature 2.31 fitted on the validation songs; ...', or None before it is fitted."""
+    if summary.temperature is None:
+        return None
+    ece = f"; expected calibration error on the test songs {pct(summary.test_ece, 1)}" \
+        if summary.test_ece is not None else ""
+    return (f"Probabilities: song scores divided by a temperature of {summary.temperature:.2f}, fitted on the "
+            f"validation songs (accuracy unchanged){ece}")
 
 
 def baselines_line(summary) -> str | None:
@@ -43,6 +58,8 @@ def report_text(summary) -> str:
         lines += [f"Kept weights: {kept_label(summary)}",
                   f"Test accuracy of the kept weights: {pct(summary.test_accuracy)} "
                   f"(cross-entropy {summary.test_loss or float('nan'):.4f})"]
+        if calibration_line(summary):
+            lines.append(calibration_line(summary))
     elif summary.status in ("running", "starting"):
         lines.append(f"Training now: step {summary.steps or 0:,} of {summary.total_steps or 0:,}; the "
                      "first checkpoint is saved at the end of the first epoch.")

@@ -28,10 +28,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from .calibrate import expected_calibration_error
 from .config import ConfigError, TrainConfig
 from .model import LyricsLSTM, ModelSpec
 from .records import RECORD_FIELDS, Callback, improves_val
-from .text import LEGACY_KIND, Vocab
+from .text import LEGACY_KIND, LEGACY_REPEATS, Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
 EXPERIMENTS = "experiments"  # the folder of experiments inside the runs folder (lyricsdash.experiments)
@@ -94,7 +95,9 @@ class Summary:
     kept_step: int | None = None
     kept_val_accuracy: float | None = None
     test_accuracy: float | None = None  # of the kept weights
-    test_loss: float | None = None
+    test_loss: float | None = None  # cross-entropy of the kept weights, temperature applied once fitted
+    temperature: float | None = None  # fitted on the validation songs at the end (lyricsdash.calibrate)
+    test_ece: float | None = None  # expected calibration error on the test songs, temperature applied
     best_val_accuracy: float | None = None  # the best validation accuracy seen, and when
     best_step: int | None = None
     baselines: dict = field(default_factory=dict)  # name -> {"label", "val_acc", "test_acc", "seconds"}
@@ -264,8 +267,8 @@ class RunRecorder(Callback):
     def _write(self) -> None:
         write_json(self.folder.summary_path, self.summary.to_dict())
 
-    def _save(self, kept) -> None:
-        if kept.state is None or kept.step == self._saved_step:
+    def _save(self, kept, force: bool = False) -> None:
+        if kept.state is None or (kept.step == self._saved_step and not force):
             return
         save_weights(self.folder.model_path, self.spec, kept.state, kept.step)
         self._saved_step = kept.step
@@ -274,10 +277,12 @@ class RunRecorder(Callback):
         s.test_accuracy, s.test_loss = kept.test_acc, kept.test_loss
 
     def on_end(self, result) -> None:
-        self._save(result.kept)
+        self._save(result.kept, force=True)  # the end fits the temperature into the kept weights
+        s = self.summary
+        s.temperature = float(result.model.temperature)
         if result.test_probs:
             atomic_write(self.folder.test_path, test_table(result, self.test_songs).to_csv(index=False))
-        s = self.summary
+            s.test_ece = expected_calibration_error(torch.tensor(result.test_probs), torch.tensor(result.test_labels))
         if result.best.step:
             s.best_val_accuracy, s.best_step = result.best.val_acc, result.best.step
         s.status, s.finished_at, s.train_seconds, s.eval_seconds = \
@@ -388,6 +393,7 @@ def load_config(run_dir: Path) -> TrainConfig:
         values = _read_json(run_dir / RunFolder.CONFIG)
         values.pop("world_size", None)
         values.setdefault("tokens", LEGACY_KIND)  # saved before the setting existed: they read plain words
+        values.setdefault("repeats", LEGACY_REPEATS)  # ... and every line
         return TrainConfig.from_dict(values)
     except (ConfigError, TypeError, AttributeError) as e:
         raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None
@@ -421,7 +427,9 @@ def _load_weights(run_dir: Path, vocab_size: int, num_classes: int) -> LyricsLST
             raise ValueError(f"model is for {spec.vocab_size} words and {spec.num_classes} artists, the folder "
                              f"has {vocab_size} and {num_classes}")
         model = LyricsLSTM(spec)
-        model.load_state_dict(blob["state_dict"])
+        state = blob["state_dict"]
+        state.setdefault("temperature", torch.ones(()))  # saved before calibration existed: T = 1
+        model.load_state_dict(state)
     except Exception as e:  # noqa: BLE001 - any failure here means an unusable file
         raise RunError(f"{run_dir.name}: model.pt does not match its config or is damaged "
                        f"({' '.join(str(e).split())[:300]}).") from None

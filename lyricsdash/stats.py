@@ -28,7 +28,7 @@ def preview(corpus: Corpus, cfg: TrainConfig) -> dict:
 
 def data_stats(corpus: Corpus, cfg: TrainConfig) -> dict:
     """Songs per artist, words per song, padding wasted per batch, test vocabulary coverage."""
-    tokens = tokenize_splits(corpus, cfg.tokens)
+    tokens = tokenize_splits(corpus, cfg)
     data = prepare(corpus, cfg, tokens)
     counts = pd.DataFrame({split: df["artist"].value_counts() for split, df in
                            (("train", corpus.train), ("validation", corpus.val), ("test", corpus.test))})

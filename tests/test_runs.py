@@ -67,6 +67,20 @@ def test_a_run_saved_before_runs_chose_their_tokens_reads_and_predicts_lower_cas
     assert Predictor.from_run(d).predict("Sea, WAVE harbor!").probabilities == words
 
 
+def test_a_run_saved_before_runs_chose_their_repeats_reads_every_line(finished_run):
+    d, _ = finished_run
+    chorus = "Sea wave harbor\nsea wave harbor\nSEA WAVE HARBOR\ntide"
+    config = json.loads((d / "config.json").read_text())
+    config["repeats"] = "all"
+    (d / "config.json").write_text(json.dumps(config))
+    every_line = Predictor.from_run(d).predict(chorus)
+    del config["repeats"]
+    (d / "config.json").write_text(json.dumps(config))
+    assert load_model(d)[3].repeats == "all"
+    assert Predictor.from_run(d).predict(chorus).probabilities == every_line.probabilities
+    assert every_line.words == 10
+
+
 def test_a_killed_run_lists_as_interrupted_with_its_metrics(finished_run, runs_dir):
     d, _ = finished_run
     s = json.loads((d / "summary.json").read_text())

@@ -46,4 +46,22 @@ def test_plain_is_what_lyrics_sites_write_and_marks_are_single_punctuation_token
     from lyricsdash.text import is_mark, plain
 
     assert plain("Hello, World! Don't — go.") == "hello world don't go"
+    assert plain("Hello, World!\n\n...\nDon't — go.") == "hello world\ndon't go"  # lines stay lines
     assert [is_mark(t) for t in ["!", "—", "_", "a", "7", "don't", "<unk>"]] == [True] * 3 + [False] * 4
+
+
+def test_repeated_lines_are_read_once_whatever_their_case_and_punctuation():
+    text = "Hey Jude, don't\nNa na na\nhey jude DON'T!\n\n...\nNa na na\nthe end"
+    assert tokenize(text, "cased+punct", "once") == ["Hey", "Jude", ",", "don't", "Na", "na", "na", ".", ".", ".",
+                                                     "the", "end"]
+    assert tokenize(text, "words", "once") == ["hey", "jude", "don't", "na", "na", "na", "the", "end"]
+    assert len(tokenize(text, "cased+punct", "all")) == 19
+
+
+def test_spans_of_lines_read_once_point_at_the_first_singing():
+    from lyricsdash.text import normalize, word_spans
+
+    text = "la la\nLa, la!\nyou\nla la"
+    spans, norm = word_spans(text, "cased+punct", "once"), normalize(text)
+    assert [norm[a:b] for a, b in spans] == tokenize(text, "cased+punct", "once") == ["la", "la", "you"]
+    assert spans[-1] == (norm.index("you"), norm.index("you") + 3)
