@@ -141,6 +141,31 @@ def confusion_figure(matrix: list[list[int]], labels: list[str], title: str = "C
     return fig
 
 
+def reliability_figure(table: pd.DataFrame, labels: list[str], bins: int = 10) -> go.Figure:
+    """Reliability diagram of a run's test songs (``RunFolder.test_predictions``): per confidence bin, how often
+    the answer was right against how sure the model was; the diagonal is perfect calibration."""
+    import torch
+
+    from .calibrate import expected_calibration_error, reliability
+
+    probs = torch.tensor(table[[f"p({a})" for a in labels]].to_numpy(dtype=float))  # (N, C)
+    truth = torch.tensor([labels.index(a) for a in table["artist"]])  # (N,)
+    rows = reliability(probs, truth, bins)
+    fig = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#7f7f7f"),
+                                name="perfectly calibrated", hoverinfo="skip"),
+                     go.Scatter(x=[r["confidence"] for r in rows], y=[r["accuracy"] for r in rows],
+                                mode="lines+markers", name="this run", marker_size=[6 + min(14, r["songs"]) for r
+                                                                                    in rows],
+                                customdata=[r["songs"] for r in rows],
+                                hovertemplate="sure %{x:.0%}, right %{y:.0%} (%{customdata} songs)<extra></extra>")])
+    ece = expected_calibration_error(probs, truth, bins)
+    fig.update_layout(title=f"Calibration on the test set (expected calibration error {ece:.1%})",
+                      xaxis_title="confidence of the answer", yaxis_title="share right", xaxis_range=[0, 1],
+                      yaxis_range=[0, 1], xaxis_tickformat=".0%", yaxis_tickformat=".0%", height=360,
+                      margin=_LAYOUT["margin"])
+    return fig
+
+
 def probabilities_figure(probs: dict[str, float]) -> go.Figure:
     names, values = list(probs)[::-1], np.asarray(list(probs.values())[::-1])
     fig = go.Figure(go.Bar(x=values, y=names, orientation="h", text=[f"{v:.1%}" for v in values],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .data import Corpus, assignment_files, make_corpus
+from .data import Corpus, assignment_files, make_corpus, read_songs
 from .demo import DEMO_LABEL, demo_corpus
 
 
@@ -29,6 +29,8 @@ class DataSource:
     test: str | None = None
     train_bytes: bytes | None = field(default=None, repr=False)
     test_bytes: bytes | None = field(default=None, repr=False)
+    artists: tuple[str, ...] = ()  # keep only these artists (empty: all) ...
+    top_k: int = 0  # ... or the top_k artists with most songs (0: all)
 
     @classmethod
     def assignment(cls) -> DataSource | None:
@@ -40,12 +42,25 @@ class DataSource:
             return DEMO_LABEL
         if self.kind == "assignment":
             return "assignment files"
+        chosen = (f", {len(self.artists)} chosen artists" if self.artists else
+                  f", the {self.top_k} artists with most songs" if self.top_k else "")
         if self.kind == "upload":
-            return f"upload: {self.train}" + (f" + {self.test}" if self.test else "")
-        return f"{self.train} | {self.test or 'split from train'}"
+            return f"upload: {self.train}" + (f" + {self.test}" if self.test else "") + chosen
+        return f"{self.train} | {self.test or 'split from train'}" + chosen
+
+    def artist_counts(self) -> dict[str, int]:
+        """Songs per artist in the training file, most first (ties alphabetical): what an artist choice offers."""
+        if self.kind == "demo":
+            counts = demo_corpus().train["artist"].value_counts()
+        else:
+            source = NamedBytes(self.train_bytes, self.train) if self.kind == "upload" else self.train
+            counts = read_songs(source)[0]["artist"].value_counts()
+        return dict(sorted(((str(a), int(n)) for a, n in counts.items()), key=lambda kv: (-kv[1], kv[0])))
 
     def load(self, val_fraction: float, seed: int, artists: list[str] | None = None,
              top_k: int | None = None) -> Corpus:
+        """The corpus; ``artists``/``top_k`` (the CLI's) else this source's own choice restrict the artists."""
+        artists, top_k = artists or list(self.artists) or None, top_k or self.top_k or None
         if self.kind == "demo":
             return demo_corpus(val_fraction, seed)
         if self.kind == "upload":

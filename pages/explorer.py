@@ -28,6 +28,11 @@ def test_explorer(folder: RunFolder, summary: Summary, key: str) -> None:
     right.dataframe(per_artist_scores(table, labels), width="stretch",
                     column_config={c: st.column_config.NumberColumn(format="%.2f") for c in ("precision", "recall",
                                                                                            "F1")})
+    with st.expander("Calibration: how sure against how often right"):
+        st.plotly_chart(charts.reliability_figure(table, labels), width="stretch", key=f"{key}_reliability")
+        if summary.temperature is not None:
+            st.caption(f"Song scores are divided by a temperature of {summary.temperature:.2f}, fitted on the "
+                       "validation songs after training; it changes how sure the model says it is, never its answer.")
     cells = {"all test songs": None, "wrong only": "wrong"}
     for t in labels:
         for p in labels:

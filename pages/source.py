@@ -12,7 +12,8 @@ from lyricsdash.stats import data_stats, estimate_seconds, preview
 from pages.widgets import config_from_state, remember, saved
 
 LABELS = {"assignment": "Assignment files", "demo": DEMO_LABEL, "upload": "Upload CSV"}
-UPLOAD_MB = 50  # keep in step with server.maxUploadSize in .streamlit/config.toml
+UPLOAD_MB = 200  # keep in step with server.maxUploadSize in .streamlit/config.toml (tests check both)
+ARTIST_CHOICES = {"all": "All artists", "top": "The artists with most songs", "pick": "Artists I name"}
 
 
 def data_sidebar() -> None:
@@ -37,13 +38,40 @@ def _uploads(store: dict) -> None:
     for slot, label in (("train", f"Training CSV (artist, song, text; up to {UPLOAD_MB} MB)"),
                         ("test", "Test CSV (optional: else 10 % of the songs per artist)")):
         f = st.file_uploader(label, type=["csv"], key=f"upload_{slot}")
-        if f is not None:
-            uploads[slot] = (f.name, f.getvalue())
+        if f is not None and uploads.get(slot, (None, None, None))[2:] != (f.file_id,):
+            uploads[slot] = (f.name, f.getvalue(), f.file_id)
+            store.pop("upload_counts", None)
+    st.caption(f"A file over {UPLOAD_MB} MB is refused by the uploader (a red icon; hover it for the reason). For "
+               "bigger files use the CLI: `python -m lyricsdash train --train FILE --top-k 10`.")
     if uploads:
-        st.caption("Using " + " + ".join(name for name, _ in uploads.values()))
+        st.caption("Using " + " + ".join(u[0] for u in uploads.values()))
+        if "train" in uploads:
+            _artist_choice(store, uploads["train"])
         if st.button("Forget uploads", key="forget_uploads"):
             uploads.clear()
             st.rerun()
+
+
+def _artist_choice(store: dict, train: tuple) -> None:
+    """All artists of an upload, the top K by songs, or a named list (the Kaggle file holds 643 artists)."""
+    if "upload_counts" not in store:
+        try:
+            store["upload_counts"] = DataSource("upload", train[0], train_bytes=train[1]).artist_counts()
+        except DataError:
+            return  # the pages say what is wrong with the file
+    counts = store["upload_counts"]
+    if "upload_top_k" in store:  # a choice made for an earlier file must fit this one
+        store["upload_top_k"] = max(2, min(int(store["upload_top_k"]), len(counts)))
+    if "upload_artists" in store:
+        store["upload_artists"] = [a for a in store["upload_artists"] if a in counts]
+    how = st.radio("Artists", list(ARTIST_CHOICES), format_func=ARTIST_CHOICES.get, **remember("upload_how", "all"),
+                   help=f"The file has {len(counts):,} artists and {sum(counts.values()):,} songs.")
+    if how == "top":
+        st.number_input("How many artists", 2, max(2, len(counts)), **remember("upload_top_k", min(10, len(counts))),
+                        help="The artists with most songs in the training file (ties alphabetical).")
+    elif how == "pick":
+        st.multiselect("Which artists", list(counts), format_func=lambda a: f"{a} ({counts[a]} songs)",
+                       **remember("upload_artists", list(counts)[:3]))
 
 
 def current_source() -> DataSource | None:
@@ -56,8 +84,11 @@ def current_source() -> DataSource | None:
         uploads = saved("uploads", {})
         if "train" not in uploads:
             return None
-        test_name, test_bytes = uploads.get("test", (None, None))
-        return DataSource("upload", uploads["train"][0], test_name, uploads["train"][1], test_bytes)
+        test_name, test_bytes = uploads.get("test", (None, None, None))[:2]
+        how = saved("upload_how", "all")
+        artists = tuple(saved("upload_artists", ())) if how == "pick" else ()
+        top_k = int(saved("upload_top_k", 10)) if how == "top" else 0
+        return DataSource("upload", uploads["train"][0], test_name, uploads["train"][1], test_bytes, artists, top_k)
     return DataSource("demo")
 
 

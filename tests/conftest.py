@@ -76,3 +76,18 @@ def fake_rows(artists=("A", "B", "C"), per_artist=6, words=30, seed=0):
             text = " ".join(rng.choice(own + ["the", "love", "night"]) for _ in range(words))
             rows.append((a, f"{a} song {i}", text))
     return rows
+
+
+def kaggle_like_bytes(songs=57_650, artists=643, words_per_song=196, seed=0) -> bytes:
+    """Invented songs in the Kaggle songdata layout (artist, song, link, text; lines end in two spaces), about
+    70 MB at the defaults, with artists' song counts as skewed as the real file's."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array([f"w{i}" for i in range(5000)])
+    weights = 1.0 / np.arange(1, artists + 1) ** 0.3
+    who = rng.choice(artists, size=songs, p=weights / weights.sum())
+    lines = ["artist,song,link,text"]
+    for i, a in enumerate(who):
+        words = vocab[rng.integers(0, len(vocab), words_per_song)]
+        text = "  \n".join(" ".join(words[j:j + 8]) for j in range(0, words_per_song, 8))
+        lines.append(f'Artist {a:03d},Song {i},/a/{a}/{i}.html,"{text}"')
+    return ("\n".join(lines) + "\n").encode()

@@ -4,7 +4,7 @@ import time
 
 import pytest
 import streamlit as st
-from conftest import ROOT, fake_rows, write_csv
+from conftest import ROOT, fake_rows, kaggle_like_bytes, write_csv
 from streamlit.testing.v1 import AppTest
 
 from lyricsdash.data import DATA_ENV
@@ -139,6 +139,35 @@ def test_good_upload_is_used(app, tmp_path):
     assert "upload: mine.csv" in " ".join(m.value for m in at.markdown)
 
 
+@pytest.mark.slow
+def test_a_kaggle_sized_upload_trains_on_the_artists_chosen_after_reading_it(app):
+    data = kaggle_like_bytes()
+    assert len(data) > 70e6
+    at = app()
+    at.radio(key="data_source").set_value("upload").run()
+    at.file_uploader(key="upload_train").upload("songdata.csv", data, "text/csv").run(timeout=120)
+    assert not at.exception and "643 artists and 57,650 songs" in at.radio(key="upload_how").help
+    at.radio(key="upload_how").set_value("top").run(timeout=120)
+    at.number_input(key="upload_top_k").set_value(10).run(timeout=120)
+    at.switch_page("pages/data.py").run(timeout=120)
+    assert not at.exception and not at.error
+    assert "upload: songdata.csv, the 10 artists with most songs" in " ".join(m.value for m in at.markdown)
+    at.radio(key="upload_how").set_value("pick").run(timeout=120)
+    at.multiselect(key="upload_artists").set_value(["Artist 000", "Artist 001"]).run(timeout=120)
+    at.switch_page("pages/train.py").run(timeout=120)
+    assert not at.exception and not at.error
+    assert "2 chosen artists" in " ".join(m.value for m in at.markdown)
+
+
+def test_the_upload_limit_the_page_states_is_the_servers():
+    import tomllib
+
+    from pages.source import UPLOAD_MB
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["maxUploadSize"] == UPLOAD_MB == 200
+
+
 def test_deleting_a_run_asks_and_removes_it(app, finished_run, runs_dir):
     at = open_page(app(), "pages/runs.py")
     at.button(key="ask_delete").click().run()
@@ -206,6 +235,18 @@ def test_the_test_explorer_lists_the_songs_of_a_confusion_cell(app, finished_run
     at.selectbox(key="runs_explorer_cell").set_value("wrong only").run()
     wrong = next(d.value for d in at.dataframe if "p_true" in d.value.columns)
     assert len(wrong) == int((~table["correct"]).sum())
+
+
+def test_the_test_explorer_shows_calibration_and_the_runs_temperature(app, finished_run, runs_dir):
+    import json
+
+    from lyricsdash.runs import read_summary
+
+    at = open_page(app(), "pages/runs.py")
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any(t.startswith("Calibration on the test set (expected calibration error") for t in titles), titles
+    t = read_summary(runs_dir / finished_run).temperature
+    assert any(f"temperature of {t:.2f}" in c.value for c in at.caption)
 
 
 def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_dir):
