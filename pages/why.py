@@ -22,6 +22,9 @@ def why_panel(folder: RunFolder, text: str, ranked: list[str], key: str) -> None
     """Explain ``text`` with the run's model: for the first of ``ranked`` (the predicted artist) or a chosen
     one, against the others or one of them."""
     st.markdown("#### Why this artist?")
+    if st.session_state.get(f"{key}_text") != hash(text):  # a new song: the question starts from its answer
+        st.session_state[f"{key}_text"] = hash(text)
+        st.session_state[f"{key}_artist"], st.session_state[f"{key}_against"] = ranked[0], AVERAGE
     left, right = st.columns(2)
     artist = left.selectbox("Explain the score of", ranked, key=f"{key}_artist")
     against = right.selectbox("rather than", [AVERAGE] + [a for a in ranked if a != artist], key=f"{key}_against")

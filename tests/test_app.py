@@ -323,6 +323,13 @@ def test_classify_explains_why_and_keeps_the_answer_while_the_question_changes(a
     assert "log p(Demo · Harbor Lights)" in why
     at.text_area(key="ui_lyrics").input("sea wave harbor").run()
     assert any("press Classify" in c.value for c in at.caption)
+    at.button(key="classify").click().run()
+    at.text_area(key="ui_lyrics").input("dance floor groove mirror ball glitter disco")
+    at.button(key="classify").click().run()  # pasted and classified in one go, as a user does
+    assert "Velvet Disco Club" in at.subheader[0].value
+    assert at.selectbox(key="why_artist").value == "Demo · Velvet Disco Club"  # the new answer, not the old pick
+    assert at.selectbox(key="why_against").value.startswith("the other artists")
+    assert next(m.value for m in at.markdown if m.value.startswith("**Words for")).startswith("**Words for Demo · Velv")
 
 
 def start_a_long_run(at):

@@ -315,3 +315,31 @@ def test_choosing_a_test_song_in_the_explorer_explains_it(tmp_path, chromium_ava
         expect(page.get_by_text("run folders keep no lyrics")).to_have_count(0)
     finally:
         stop_server(proc)
+
+
+def test_why_this_artist_follows_each_new_answer(tmp_path, chromium_available, page):
+    """Classify one song, then another with another answer: the explanation is of the new answer (it kept
+    explaining the first one's artist)."""
+    from playwright.sync_api import expect
+
+    from lyricsdash.engine import train
+    from lyricsdash.runs import RunRecorder
+
+    runs = tmp_path / "runs"
+    cfg = TrainConfig(embed_dim=16, hidden_size=16, epochs=4, lr=0.02, batch_size=16, min_freq=1, baselines=False)
+    train(demo_corpus(), cfg, [RunRecorder(runs, data="demo")])
+    proc, url = start_server(runs, tmp_path / "server.log")
+    try:
+        page.goto(f"{url}/classify")
+        box = page.get_by_placeholder("Paste the lyrics of a song here…")
+        question = page.get_by_role("combobox", name="Explain the score of")  # the selection is its value
+        for words, artist in (("sea wave harbor sail anchor tide salt shore", "Harbor Lights"),
+                              ("dance floor groove mirror ball glitter disco funky", "Velvet Disco Club")):
+            expect(box).to_be_visible(timeout=30_000)
+            box.fill(words)  # and straight to the button: the text and the click reach the server in one rerun
+            page.get_by_role("button", name="Classify", exact=True).click()
+            expect(page.get_by_text(re.compile(f"Sounds most like Demo · {artist}"))).to_be_visible(timeout=30_000)
+            expect(question).to_have_value(f"Demo · {artist}", timeout=30_000)
+            expect(page.get_by_text(f"Words for Demo · {artist}")).to_be_visible(timeout=30_000)
+    finally:
+        stop_server(proc)
