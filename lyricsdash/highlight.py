@@ -23,7 +23,8 @@ def _style(value: float, scale: float) -> str:
 
 
 def lyrics_html(text: str, e: Explanation) -> str:
-    """The text's lines with the tokens the model read shaded (tokens past max_len stay plain)."""
+    """The text's lines with the tokens the model read shaded; the text past the last word read (max_len) is
+    left out with a note (a 200 KB paste made a 200,000-pixel page)."""
     spans = word_spans(text, e.token_kind, e.repeats)
     norm = normalize(text)
     if spans is None:  # fall back to the words alone
@@ -32,17 +33,17 @@ def lyrics_html(text: str, e: Explanation) -> str:
             start = spans[-1][1] + 1 if spans else 0
             spans.append((start, start + len(w)))
     scale = float(abs(e.contributions).max()) if len(e.contributions) else 0.0
+    read = spans[: len(e.contributions)]
+    end = spans[len(read)][0] if len(spans) > len(read) else len(norm)  # the text after the last word read: cut
     out, pos = [], 0
-    for i, (a, b) in enumerate(spans):
+    for (a, b), c in zip(read, e.contributions, strict=False):
         out.append(html.escape(norm[pos:a]))
-        word = html.escape(norm[a:b])
-        if i < len(e.contributions):
-            c = float(e.contributions[i])
-            out.append(f'<span style="{_style(c, scale)}" title="{c:+.3f}">{word}</span>')
-        else:
-            out.append(word)
+        out.append(f'<span style="{_style(float(c), scale)}" title="{float(c):+.3f}">{html.escape(norm[a:b])}</span>')
         pos = b
-    out.append(html.escape(norm[pos:]))
+    out.append(html.escape(norm[pos:end]))
+    if end < len(norm):
+        out.append(f"\n… and {len(norm) - end:,} more characters the model does not read (it reads the first "
+                   f"{len(read):,} words).")
     body = "".join(out).strip().replace("\n", "<br>")
     return f'<div style="line-height: 1.9; font-size: 1rem; color: #111">{body}</div>'
 

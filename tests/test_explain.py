@@ -106,3 +106,28 @@ def test_the_highlighted_lyrics_shade_every_token_the_model_read_punctuation_and
     assert html.count("<span") == len(e.words) == 10
     for token in ("WAVE", ",", "!", "-", "."):
         assert f">{token}</span>" in html
+
+
+def test_the_highlighted_lyrics_of_a_huge_paste_stop_where_the_model_stops_reading(trained):
+    from lyricsdash.highlight import lyrics_html
+
+    predictor, _ = trained
+    text = "sea wave harbor tide\n" * 10_000  # 210 KB, every line distinct by its number below
+    text = "".join(f"{line} {i}\n" for i, line in enumerate(text.splitlines()))
+    e = predictor.explain(text)
+    assert len(e.words) == predictor.cfg.max_len
+    html = lyrics_html(text, e)
+    assert html.count("<span") == predictor.cfg.max_len
+    assert len(html) < len(text) / 2  # the markup of the words read, not the whole paste (it was 391 KB)
+    assert "more characters the model does not read (it reads the first 1,000 words)" in html
+
+
+def test_a_chorus_read_once_is_shaded_once_and_its_repeat_left_plain(trained):
+    from lyricsdash.highlight import lyrics_html
+
+    predictor, _ = trained
+    text = "sea wave\ndesert road\nsea wave\nSea, wave!"
+    e = predictor.explain(text)
+    assert predictor.cfg.repeats == "once" and e.words == ["sea", "wave", "desert", "road"]
+    html = lyrics_html(text, e)
+    assert html.count("<span") == 4 and html.endswith("sea wave<br>Sea, wave!</div>")
