@@ -138,6 +138,10 @@ def cmd_train(args) -> int:
     main = distributed.from_env().main
     for note in corpus.notes if main else []:
         print(f"note: {note}", file=sys.stderr)
+    if main and (args.top_k or args.artists):
+        songs = corpus.train["artist"].value_counts() + corpus.val["artist"].value_counts()
+        print(f"note: training on {len(corpus.labels)} artists: "
+              + ", ".join(f"{a} ({songs[a]} songs)" for a in corpus.labels), file=sys.stderr)
     recorder = RunRecorder(args.runs_dir, data=data)
     stop = threading.Event()
     _stop_on_signals(stop)

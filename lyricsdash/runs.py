@@ -387,6 +387,16 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[Summary], lis
     return runs, warnings
 
 
+def best_run(runs: list[Summary]) -> Summary:
+    """Of runs with weights (newest first, as ``list_runs`` gives them): the finished one whose kept weights
+    scored best on validation, the newest among equals; without a finished one, the newest."""
+    finished = [r for r in runs if r.status == "finished" and r.checkpoint]
+    if not finished:
+        return runs[0]
+    return max(finished, key=lambda r: (r.kept_val_accuracy if r.kept_val_accuracy is not None else -1.0,
+                                        -finished.index(r)))
+
+
 def load_config(run_dir: Path) -> TrainConfig:
     """config.json: the TrainConfig fields, plus the number of processes that trained (world_size)."""
     try:

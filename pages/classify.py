@@ -7,7 +7,7 @@ import streamlit as st
 from lyricsdash import charts
 from lyricsdash.data import DataError, read_lyrics
 from lyricsdash.predictor import MAX_CHARS, PredictError
-from lyricsdash.runs import RunError, RunFolder, list_runs
+from lyricsdash.runs import RunError, RunFolder, best_run, list_runs
 from pages.common import page_setup, pct, predictor, runs_dir
 from pages.source import UPLOAD_MB
 from pages.why import why_panel
@@ -22,11 +22,12 @@ if not usable:
     st.stop()
 
 by_id = {r.run_id: r for r in usable}
-finished = [r.run_id for r in usable if r.status == "finished"]
 if st.session_state.get("ui_classify_run") not in by_id:  # first visit, or the chosen run was deleted
-    st.session_state["ui_classify_run"] = finished[0] if finished else usable[0].run_id
+    st.session_state.pop("ui_classify_run", None)
 choice = st.selectbox(
-    "Model (run)", list(by_id), key="ui_classify_run",
+    "Model (run)", list(by_id), index=list(by_id).index(best_run(usable).run_id), key="ui_classify_run",
+    help="First shown: the finished run whose kept weights scored best on its validation songs (the newest among "
+    "equals); the test set never chooses.",
     format_func=lambda rid: f"{rid} · {by_id[rid].status} · test {pct(by_id[rid].test_accuracy)} · {by_id[rid].data}")
 folder = RunFolder(runs_dir() / choice)
 

@@ -378,3 +378,15 @@ def test_when_the_status_file_cannot_be_written_the_page_draws_the_status_itself
     at.run()  # the ended run is retired, with no file to remove
     assert not at.exception
     assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("stopped: step")
+
+
+def test_classify_first_shows_the_finished_run_best_on_validation_not_the_newest(app, runs_dir, corpus, tiny_cfg):
+    good = RunRecorder(runs_dir, run_id="a-good", data="demo")
+    train(corpus, tiny_cfg, [good])
+    weak = RunRecorder(runs_dir, run_id="b-weak", data="demo")  # newer (listed first), one tiny step of learning
+    train(corpus, tiny_cfg.replace(epochs=1, lr=1e-5, nb_init=0.0), [weak])
+    from lyricsdash.runs import read_summary
+
+    assert read_summary(weak.dir).kept_val_accuracy < read_summary(good.dir).kept_val_accuracy
+    at = open_page(app(), "pages/classify.py")
+    assert at.selectbox(key="ui_classify_run").value == "a-good"

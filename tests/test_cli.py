@@ -99,3 +99,13 @@ def test_an_unknown_run_id_is_named_with_where_to_look(tmp_path):
     p = cli("predict", "--run", "nosuchrun", "la la", env={"LYRICSDASH_RUNS_DIR": str(tmp_path)})
     assert p.returncode == 2
     assert "There is no run nosuchrun in" in p.stderr and "python -m lyricsdash runs" in p.stderr
+
+
+def test_top_k_says_which_artists_it_kept(tmp_path):
+    rows = fake_rows(artists=("A", "B", "C", "D"), per_artist=8) + fake_rows(artists=("B", "C"), per_artist=4, seed=1)
+    data = write_csv(tmp_path / "songs.csv", rows)
+    p = cli("train", "--train", str(data), "--top-k", "2", "--runs-dir", str(tmp_path / "runs"), "--quiet",
+            *TINY, "--set", "epochs=1")
+    assert p.returncode == 0, p.stderr
+    kept = next(line for line in p.stderr.splitlines() if line.startswith("note: training on"))
+    assert kept.startswith("note: training on 2 artists: B (") and ", C (" in kept and "A (" not in kept
