@@ -176,6 +176,7 @@ def describe(exp: Experiment) -> str:
     p = exp.data["plan"]
     what = {"seeds": "repeat", "sweep": f"sweep {p['setting']} over {', '.join(map(str, p['values']))}",
             "cv": f"{p['folds']}-fold cross-validation"}[p["kind"]]
-    base = ", ".join(f"{k}={v}" for k, v in p["base"].items()) or "defaults"
+    defaults = TrainConfig().to_dict()  # name only what differs from the defaults; seeds are the plan's own
+    base = ", ".join(f"{k}={v}" for k, v in p["base"].items() if k != "seed" and v != defaults.get(k)) or "defaults"
     return f"{what} × {p['seeds']} seed(s) · {base} · {len(exp.data['runs'])} runs"
 

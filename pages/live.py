@@ -44,7 +44,8 @@ def status_view(p: Progress) -> dict:
             "tiles": [["Best validation accuracy so far", pct(p.best_val_accuracy),
                        f"at step {p.best_step}" if p.best_step else None],
                       ["Test accuracy at the latest evaluation", pct(p.latest_test_acc), TEST_HELP],
-                      ["Points streamed", f"{p.points:,}", None]],
+                      ["Steps on the curves", f"{p.points:,}", "Each global step adds a point to the training "
+                       "curves; validation and test where that step was evaluated."]],
             "error": f"Training failed: {p.error}" if p.error else None}
 
 

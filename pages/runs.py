@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lyricsdash import charts
-from lyricsdash.report import report_text
+from lyricsdash.report import report_html, report_text
 from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs
 from pages.common import flash, page_setup, pct, registry, runs_dir
 from pages.experiments_ui import experiments_list
@@ -97,6 +97,9 @@ if folder.model_path.exists():
                        key="dl_model")
 d2.download_button(f"Download {folder.METRICS}", folder.metrics().to_csv(index=False), f"{rid}-{folder.METRICS}",
                    "text/csv", key="dl_run_metrics")
+d3.download_button("Download the report (HTML)", report_html(run, folder.metrics()), f"{rid}-report.html",
+                   "text/html", key="dl_report", help="The assignment's report with the curves and the confusion "
+                   "matrix, one self-contained page (as `python -m lyricsdash report --run RUN --out FILE`).")
 
 
 def delete(run_id: str) -> None:

@@ -75,7 +75,7 @@ if left.button("▶ Start training", type="primary", disabled=jobs.running() or 
         st.rerun()  # redraw every control as the running run's, disabled
     except JobBusy as e:
         st.error(str(e))
-if running is not None:
+if running is not None and not jobs.experiment_running():  # an experiment's own Cancel stops it below
     if mid.button("■ Stop", key="stop"):
         job.stop()
         st.toast("Stopping after the current step…")

@@ -237,6 +237,11 @@ def test_the_test_explorer_lists_the_songs_of_a_confusion_cell(app, finished_run
     assert len(wrong) == int((~table["correct"]).sum())
 
 
+def test_the_runs_page_offers_the_report_as_html(app, finished_run, runs_dir):
+    at = open_page(app(), "pages/runs.py")
+    assert any(b.label == "Download the report (HTML)" for b in at.get("download_button"))
+
+
 def test_the_test_explorer_shows_calibration_and_the_runs_temperature(app, finished_run, runs_dir):
     import json
 
@@ -264,9 +269,15 @@ def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_
     assert "4 runs" in " ".join(c.value for c in at.caption)
     at.button(key="start_experiment").click().run()
     assert not at.exception and not at.error
+    keys = [b.key for b in at.button]
+    assert "cancel_experiment" in keys and "stop" not in keys  # one way to stop an experiment, not two
     job = registry().experiment
     job.thread.join(300)
     (exp,) = list_experiments(runs_dir)
+    from lyricsdash.experiments import describe
+
+    label = describe(exp)  # the settings that differ from the defaults, not all thirty
+    assert "epochs=1" in label and "embed_dim=8" in label and "seed=" not in label and "lr=" not in label, label
     assert exp.data["status"] == "finished" and [r["status"] for r in exp.data["runs"]] == ["finished"] * 4
     results = exp.results()
     for r in results.values():
