@@ -225,16 +225,35 @@ def experiment_figure(results: dict[str, dict], setting: str | None) -> go.Figur
     return fig
 
 
+def _band(frames: list[pd.DataFrame], column: str) -> pd.DataFrame | None:
+    """Mean, min and max over runs of ``column`` against the step, on one grid of steps.
+
+    Runs are evaluated at different steps (the automatic cadence follows each run's own speed): grouping by
+    step would pair each step with whichever runs happened to be evaluated there, and the mean would zigzag
+    between seeds. Each run's curve is interpolated linearly onto the union of the runs' steps, within the
+    steps that every run covers.
+    """
+    parts = [f[["step", column]].dropna().sort_values("step") for f in frames if not f.empty]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None
+    lo, hi = max(p["step"].iloc[0] for p in parts), min(p["step"].iloc[-1] for p in parts)
+    grid = np.unique(np.concatenate([p["step"].to_numpy(float) for p in parts]))
+    grid = grid[(grid >= lo) & (grid <= hi)] if lo <= hi else grid[:0]
+    if not len(grid):
+        return None
+    ys = np.stack([np.interp(grid, p["step"].to_numpy(float), p[column].to_numpy(float)) for p in parts])  # (R, G)
+    return downsample(pd.DataFrame({"step": grid, "mean": ys.mean(0), "min": ys.min(0), "max": ys.max(0),
+                                    "n": len(parts)}))
+
+
 def band_figure(curves: dict[str, list[pd.DataFrame]], column: str = "test_acc") -> go.Figure:
     """Per setting value, the mean curve over its runs with a min–max band, against the global step."""
     fig = go.Figure()
     for i, (label, frames) in enumerate(curves.items()):
-        parts = [f[["step", column]].dropna() for f in frames if not f.empty]
-        if not parts:
+        stats = _band(frames, column)
+        if stats is None:
             continue
-        g = pd.concat(parts).groupby("step")[column]
-        stats = downsample(pd.DataFrame({"mean": g.mean(), "min": g.min(), "max": g.max(), "n": g.size()})
-                           .reset_index())
         color, x = PALETTE[i % len(PALETTE)], stats["step"].to_numpy(float)
         fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]),
                                  y=np.concatenate([stats["max"].to_numpy(float), stats["min"].to_numpy(float)[::-1]]),

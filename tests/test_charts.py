@@ -61,3 +61,20 @@ def test_the_html_report_has_curves_axis_titles_markers_and_the_confusion_matrix
     page = report_html(summary, frame())
     for text in ("global batch step", "cross-entropy", "best validation", "Confusion matrix", "majority class"):
         assert text in page
+
+
+def test_a_band_over_runs_evaluated_at_different_steps_is_a_band_not_a_zigzag():
+    import numpy as np
+    import pandas as pd
+
+    from lyricsdash.charts import band_figure
+
+    even = pd.DataFrame({"step": np.arange(0, 101, 2), "test_acc": np.arange(0, 101, 2) / 200})
+    odd = pd.DataFrame({"step": np.arange(1, 100, 2), "test_acc": np.arange(1, 100, 2) / 200 + 0.1})
+    fig = band_figure({"seeds": [even, odd]})
+    band, mean = fig.data[0], fig.data[1]
+    assert np.all(np.diff(np.asarray(mean.y)) > 0)  # it zigzagged between the two seeds
+    n = len(mean.x)
+    width = np.asarray(band.y[:n]) - np.asarray(band.y[n:])[::-1]
+    assert np.allclose(width, 0.1)  # max - min: the seeds' offset everywhere
+    assert mean.x[0] == 1 and mean.x[-1] == 99  # only where both runs have values
