@@ -360,12 +360,21 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
     world = distributed.from_env()
     callbacks = list(callbacks) if world.main else []
     torch.set_num_threads(cfg.threads or auto_threads(int(os.environ.get("LOCAL_WORLD_SIZE", world.size))))
+    def phase(text: str) -> None:
+        for cb in callbacks:
+            getattr(cb, "on_phase", lambda *a: None)(text)
+
     try:
+        phase("preparing the data (tokens, vocabulary, windows)")
         data = prepare(corpus, cfg)
+        if cfg.distill > 0:
+            phase("fitting the distillation teacher (TF-IDF + logistic regression, 5 folds)")
         soft = soft_targets(corpus.train, corpus.labels, cfg.tokens, cfg.seed) if cfg.distill > 0 else None
+        phase("building the model")
         loop = _Loop(data, cfg, callbacks, stop, world, soft)
         baselines = ({}, None)
         if cfg.baselines and world.main:
+            phase("fitting the baselines (majority class, TF-IDF + logistic regression)")
             baselines = fit_baselines(corpus, cfg.seed, keep_model=True, tokens=cfg.tokens)
         return loop.run(corpus.summary(), baselines, corpus.test["song"].astype(str).tolist())
     except BaseException as e:

@@ -16,6 +16,7 @@ import logging
 import multiprocessing as mp
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -49,6 +50,8 @@ class Progress:
     latest_test_acc: float | None  # the test accuracy of the latest evaluation
     points: int  # records held for the curves
     error: str | None
+    phase: str | None  # before the first step: what the run is doing, in words
+    since_start_s: float  # seconds since the job was started (the wait before the first step included)
 
     @property
     def done(self) -> bool:
@@ -73,6 +76,8 @@ class TrainingJob(Callback):
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
         self.best_step = self.best_val_accuracy = self.latest_test_acc = None
         self.baselines: dict = {}
+        self.phase = "starting the training process (a fresh Python importing torch)" if isolate else None
+        self.started_at = time.monotonic()
         self.thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
 
     # ---- the background thread
@@ -130,16 +135,23 @@ class TrainingJob(Callback):
             self._ended(payload)
         elif kind == "fail":
             self._failed(payload)
+        elif kind == "phase":
+            self.on_phase(payload)
 
     def _started(self, total_steps: int, baselines: dict) -> None:
         with self.lock:
             self.total_steps, self.status, self.baselines = total_steps, "running", baselines
+            self.phase = None
 
     def _ended(self, status: str) -> None:
         with self.lock:
             self.status = status
 
     # ---- callbacks (in-thread training)
+    def on_phase(self, text: str) -> None:
+        with self.lock:
+            self.phase = text
+
     def on_start(self, info) -> None:
         self._started(info.total_steps, info.baselines)
 
@@ -177,7 +189,8 @@ class TrainingJob(Callback):
         latest = self.buffer.latest or {}
         return Progress(self.run_id, self.status, self.total_steps, latest.get("step", 0),
                         latest.get("elapsed_s", 0.0), self.best_step, self.best_val_accuracy,
-                        self.latest_test_acc, points, self.error)
+                        self.latest_test_acc, points, self.error, self.phase,
+                        time.monotonic() - self.started_at)
 
 
 class _Pipe(Callback):
@@ -193,6 +206,9 @@ class _Pipe(Callback):
             self.conn.send(message)
         except OSError:  # the server's end of the pipe is gone (killed between the check and the send)
             os._exit(1)
+
+    def on_phase(self, text: str) -> None:
+        self._send(("phase", text))
 
     def on_start(self, info) -> None:
         self._send(("start", {"total_steps": info.total_steps, "baselines": info.baselines}))

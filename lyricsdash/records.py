@@ -28,11 +28,14 @@ def improves_val(record: dict, best_val_accuracy: float | None) -> bool:
 class Callback:
     """Override what you need. Methods run in the training thread.
 
+    ``on_phase(text)``: what the run is doing before its first step, in words (preparing the data, fitting
+    the baselines);
     ``on_start(info)``: a ``StartInfo``; ``on_step(record)``: a dict with ``RECORD_FIELDS``;
     ``on_epoch_end(epoch, checkpoint)``: the ``Checkpoint`` the run would keep if it ended now;
     ``on_end(result)``: a ``TrainResult``; ``on_fail(error)``: training raised.
     """
 
+    def on_phase(self, text: str) -> None: ...
     def on_start(self, info) -> None: ...
     def on_step(self, record: dict) -> None: ...
     def on_epoch_end(self, epoch: int, checkpoint) -> None: ...

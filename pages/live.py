@@ -35,6 +35,11 @@ TEST_HELP = ("The report quotes the test accuracy of the weights the run keeps: 
 
 def status_view(p: Progress) -> dict:
     """What the status shows: one line of text, the fraction done, three scores (label, value, help)."""
+    if p.status == "starting":  # before the first step: say what takes the time
+        return {"text": f"starting: {p.phase or 'preparing'}… · {p.since_start_s:.0f} s since Start", "fraction": 0.0,
+                "tiles": [["Best validation accuracy so far", "—", "after the first evaluation"],
+                          ["Test accuracy at the latest evaluation", "—", TEST_HELP],
+                          ["Steps on the curves", "0", None]], "error": None}
     text = f"{p.status}: step {p.steps:,} / {p.total_steps:,} · elapsed {p.elapsed_s:.0f} s"
     if not p.done:
         rate = p.steps / p.elapsed_s if p.elapsed_s > 0 else 0.0

@@ -364,7 +364,7 @@ def test_while_a_run_trains_the_browser_draws_its_status_from_a_file_and_the_pag
     at.run()
     path = live.status_path(job.run_id)
     view = json.loads(path.read_text())
-    assert view["text"].startswith("running: step") and view["tiles"][2][0] == "Points streamed"
+    assert view["text"].startswith("running: step") and view["tiles"][2][0] == "Steps on the curves"
     body = next(h.value for h in at.html if "data-live-src" in h.value)
     assert f'data-live-src="/app/static/live/{job.run_id}.json"' in body and "running: step" in body
     assert not at.get("progress")  # no Streamlit status element while the browser keeps its own

@@ -66,7 +66,9 @@ def test_best_validation_moves_at_every_evaluation_not_only_at_epoch_ends(corpus
         assert snap.best_step == {1: 1, 2: 1, 3: 3, 4: 3}[step]
         assert progress.latest_test_acc == {1: 0.2, 2: 0.2, 3: 0.3, 4: 0.25}[step]  # the latest, not the best
         assert progress.points == len(snap.metrics) == step
-        assert vars(progress) == {k: v for k, v in vars(snap).items() if k not in ("metrics", "baselines")}
+        clock = ("since_start_s",)  # read at two moments
+        assert {k: v for k, v in vars(progress).items() if k not in clock} == \
+            {k: v for k, v in vars(snap).items() if k not in ("metrics", "baselines", *clock)}
 
 
 def test_reading_a_snapshot_never_holds_the_lock_while_it_builds_frames(corpus, tiny_cfg, runs_dir, monkeypatch):
@@ -103,3 +105,37 @@ def test_a_training_process_that_dies_ends_the_job_with_a_clear_error(corpus, ti
     snap = job.snapshot()
     assert snap.status == "failed" and "ended unexpectedly" in snap.error
     assert read_summary(runs_dir / job.run_id).status == "interrupted"
+
+
+def test_before_its_first_step_a_run_says_what_it_is_doing(corpus, tiny_cfg, runs_dir):
+    from lyricsdash.engine import train
+    from lyricsdash.records import Callback
+
+    class Heard(Callback):
+        def __init__(self):
+            self.events = []
+
+        def on_phase(self, text):
+            self.events.append(text)
+
+        def on_start(self, info):
+            self.events.append("START")
+
+    heard = Heard()
+    train(corpus, tiny_cfg, [heard])
+    assert heard.events[-1] == "START" and len(heard.events) >= 3
+    assert heard.events[0].startswith("preparing the data") and any("baselines" in e for e in heard.events)
+
+
+def test_the_status_of_a_starting_job_names_its_phase_and_the_wait(corpus, tiny_cfg, runs_dir):
+    from pages.live import status_view
+
+    job = TrainingJob(corpus, tiny_cfg, runs_dir, isolate=True)  # not started: the relay is driven by hand
+    assert job.progress().phase.startswith("starting the training process")
+    job._relay("phase", "fitting the baselines (majority class, TF-IDF + logistic regression)")
+    p = job.progress()
+    text = status_view(p)["text"]
+    assert text.startswith("starting: fitting the baselines (majority class") and "s since Start" in text
+    assert "n/a" not in str(status_view(p)["tiles"])
+    job._relay("start", {"total_steps": 10, "baselines": {}})
+    assert job.progress().phase is None and status_view(job.progress())["text"].startswith("running: step 0 / 10")
