@@ -20,7 +20,7 @@ ESSENTIALS = ["epochs", "hidden_size", "embed_dim", "lr", "batch_size", "seed"]
 ADVANCED = {
     "Model": ["num_layers", "bidirectional", "dropout", "pooling", "init_table", "nb_init", "nb_channel"],
     "Varied length": ["length_strategy", "max_len", "window", "stride"],
-    "Tokens and vocabulary": ["tokens", "plain_share", "min_freq", "max_vocab", "word_dropout"],
+    "Tokens and vocabulary": ["tokens", "repeats", "plain_share", "min_freq", "max_vocab", "word_dropout"],
     "Optimiser": ["optimizer", "weight_decay", "schedule", "grad_clip", "label_smoothing", "distill"],
     "Evaluation and runtime": ["eval_every", "keep", "select_by", "patience", "val_fraction", "baselines",
                                "threads", "device"],
@@ -36,6 +36,10 @@ page_setup()
 jobs = registry()
 job = jobs.current
 running = job.cfg if jobs.running() and job is not None else None  # every tab: the running run's own, disabled
+store = st.session_state.setdefault("saved_widgets", {})
+if running is not None and not any(k.startswith("cfg_") for k in store):
+    # a session that never had settings of its own (a reload) keeps the run's once it ends, not the defaults
+    store.update({f"cfg_{name}": value for name, value in running.to_dict().items()})
 
 # ---------------------------------------------------------------- settings
 for col, name in zip(st.columns(len(ESSENTIALS)), ESSENTIALS, strict=True):

@@ -88,6 +88,30 @@ def test_config_widgets_come_from_train_config(app):
     assert at.select_slider(key="cfg_hidden_size").value == 32  # kept across pages
 
 
+def test_every_setting_has_its_widget_on_the_train_page(app):
+    from lyricsdash.config import field_names
+
+    at = open_page(app(), "pages/train.py")
+    missing = [name for name in field_names() if f"cfg_{name}" not in at.session_state]
+    assert not missing, missing
+
+
+def test_a_page_reloaded_during_a_run_keeps_that_runs_settings_after_it_stops(app):
+    from streamlit.testing.v1 import AppTest
+
+    first = open_page(app(), "pages/train.py")
+    job = start_a_long_run(first)  # 500 epochs
+    reloaded = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()  # a fresh session
+    reloaded = open_page(reloaded, "pages/train.py")
+    shown = reloaded.select_slider(key="run_cfg_epochs")
+    assert shown.value == 500 and shown.disabled
+    job.stop()
+    job.thread.join(60)
+    reloaded.run()
+    assert reloaded.select_slider(key="cfg_epochs").value == 500  # not the default 8
+    assert not reloaded.select_slider(key="cfg_epochs").disabled
+
+
 def test_classify_flow(app, finished_run):
     at = open_page(app(), "pages/classify.py")
     at.button(key="classify").click().run()
