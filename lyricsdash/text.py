@@ -13,8 +13,8 @@ Why punctuation and case count: artists differ in how their lyrics are *written*
 Repeated lines (``TrainConfig.repeats``): with ``once``, a line whose words (case-folded) an earlier line of the
 song already had is skipped, so a chorus sung four times is read once. Why: lyrics repeat whole lines, and a
 reader that counts every position lets the chorus outweigh the verses. TF-IDF gets its robustness from
-sublinear term frequency; on kaggle_dev20 a linear model on plain term frequencies gains 4.3 points from reading
-each line once, and a neural bag of words 3 (bench/results.md, section repeats).
+sublinear term frequency; on kaggle_dev20 a linear model on plain term frequencies gains 4.2 points from reading
+each line once, and a neural bag of words 2.0 (bench/results.md, section repeats).
 
 Everything is read after Unicode NFKC with one kind of apostrophe; works for any script that Unicode calls
 letters (accents, Cyrillic, Arabic, CJK runs). An outer apostrophe ("lovin'") is a punctuation mark.
