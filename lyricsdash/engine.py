@@ -338,6 +338,9 @@ class _Loop:
             logp = self.test.song_log_probs(self.model)  # (songs, C)
             confusion = confusion_matrix(self.test.labels, logp.argmax(1), len(self.data.labels))
             probs = logp.exp().tolist()
+        if self.world.active:  # rank 0 alone evaluates and fits the temperature: every rank keeps the same model
+            t = distributed.sum_all([float(self.model.temperature) if main else 0.0], self.device)[0]
+            self.model.temperature.fill_(t)
         result = TrainResult(status, self.model.cpu().eval(), self.data.vocab, self.data.labels, kept, self.best,
                              seconds, self.step, self.tokens, confusion, baselines, self.clock.spent, probs,
                              self.test.labels.tolist())

@@ -25,6 +25,7 @@ for r in runs:  # a run training in this server: its live step and best validati
     if jobs.is_running(r.run_id):
         snap = jobs.current.snapshot()
         r.steps, r.best_val_accuracy, r.best_step = snap.steps, snap.best_val_accuracy, snap.best_step
+        r.train_seconds = snap.since_start_s  # so far, the wait before its first step included
 
 
 def baseline(r, name: str):

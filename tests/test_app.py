@@ -327,6 +327,7 @@ def test_the_runs_page_shows_a_running_run_live_and_a_stopped_one_without_an_eta
     at.switch_page("pages/runs.py").run()
     row = at.dataframe[0].value.iloc[0]
     assert row["status"] == "running" and row["steps"] >= 3
+    assert row["seconds"] > 0  # the time so far, not an empty cell
     assert "Training now: step" in at.code[0].value and "No checkpoint was saved" not in at.code[0].value
     job.stop()
     job.thread.join(60)
