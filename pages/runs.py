@@ -1,5 +1,7 @@
 """Runs: compare, download and delete saved runs."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -98,7 +100,8 @@ if folder.model_path.exists():
                        key="dl_model")
 d2.download_button(f"Download {folder.METRICS}", folder.metrics().to_csv(index=False), f"{rid}-{folder.METRICS}",
                    "text/csv", key="dl_run_metrics")
-d3.download_button("Download the report (HTML)", report_html(run, folder.metrics()), f"{rid}-report.html",
+# built on click: the page embeds plotly.js (megabytes), which every rerun of this page would otherwise rebuild
+d3.download_button("Download the report (HTML)", partial(report_html, run, folder.metrics()), f"{rid}-report.html",
                    "text/html", key="dl_report", help="The assignment's report with the curves and the confusion "
                    "matrix, one self-contained page (as `python -m lyricsdash report --run RUN --out FILE`).")
 

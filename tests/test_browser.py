@@ -343,3 +343,25 @@ def test_why_this_artist_follows_each_new_answer(tmp_path, chromium_available, p
             expect(page.get_by_text(f"Words for Demo · {artist}")).to_be_visible(timeout=30_000)
     finally:
         stop_server(proc)
+
+
+def test_the_report_downloads_as_one_html_page(tmp_path, chromium_available, page):
+    """The Runs page builds the report only when its button is clicked (it embeds plotly.js)."""
+    from playwright.sync_api import expect
+
+    runs = tmp_path / "runs"
+    (run,) = make_runs(runs, 1)
+    proc, url = start_server(runs, tmp_path / "server.log")
+    try:
+        page.goto(f"{url}/runs")
+        button = page.get_by_role("button", name="Download the report (HTML)")
+        expect(button).to_be_visible(timeout=30_000)
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        html = (tmp_path / "report.html")
+        download.value.save_as(html)
+        text = html.read_text(encoding="utf-8")
+        assert download.value.suggested_filename == f"{run}-report.html"
+        assert "<title>lyricsdash report</title>" in text and f"Run: {run} (finished)" in text
+    finally:
+        stop_server(proc)
