@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .text import REPEATS, TOKEN_KINDS
+
 
 class ConfigError(ValueError):
     """A hyperparameter key or value that cannot be used."""
@@ -57,10 +59,10 @@ class TrainConfig:
     tokens: str = _f("cased+punct", "What the model reads: 'words' (lower-case words, punctuation dropped), "
                      "'words+punct' (lower-case words and each punctuation mark) or 'cased+punct' (words as "
                      "written and each punctuation mark). Style lives in punctuation and case too.",
-                     choices=("words", "words+punct", "cased+punct"))
+                     choices=TOKEN_KINDS)
     repeats: str = _f("once", "Repeated lines: 'once' reads a line whose words the song already sang (a chorus "
                       "sung four times) only once, 'all' reads every line. Lyrics repeat whole lines, and counting "
-                      "each repeat lets the chorus outweigh the verses.", choices=("all", "once"))
+                      "each repeat lets the chorus outweigh the verses.", choices=REPEATS)
     min_freq: int = _f(2, "Words seen fewer times in the training songs map to <unk>.", lo=1, hi=100)
     max_vocab: int = _f(30000, "Largest vocabulary size, most frequent words first.", lo=100, hi=500000)
     plain_share: float = _f(0.5, "Share of training batches read as plain text (lower-cased, punctuation "

@@ -317,13 +317,15 @@ class _Loop:
                 break
         return self.finish(status, time.perf_counter() - t0, baselines[0])
 
-    def calibrate(self, kept: Checkpoint) -> Checkpoint:
-        """Fit the temperature on the validation songs (``lyricsdash.calibrate``) into the kept weights; their
-        test cross-entropy is measured again with it (accuracy cannot change)."""
+    def calibrate(self, kept: Checkpoint) -> tuple[Checkpoint, torch.Tensor]:
+        """Fit the temperature on the validation songs (``lyricsdash.calibrate``) into the kept weights and score
+        the test songs with it, once -> (the kept checkpoint, its test log-probabilities (songs, C))."""
         t = fit_temperature(self.val.song_scores(self.model), self.val.labels) if self.val.n_songs else 1.0
         self.model.temperature.fill_(t)
-        test_loss, test_acc, _ = self.test.evaluate(self.model)
-        return Checkpoint(kept.step, kept.val_acc, kept.val_loss, test_acc, test_loss, self._state())
+        logp = self.test.song_log_probs(self.model)  # (songs, C)
+        test_loss, test_acc, _ = self.test.measure(logp)  # the accuracy cannot change, the cross-entropy does
+        state = None if kept.state is None else {**kept.state, "temperature": self.model.temperature.detach().cpu()}
+        return Checkpoint(kept.step, kept.val_acc, kept.val_loss, test_acc, test_loss, state), logp
 
     def finish(self, status: str, seconds: float, baselines: dict) -> TrainResult:
         main = self.world.main
@@ -334,8 +336,7 @@ class _Loop:
             self.model.load_state_dict(kept.state)
         confusion, probs = [], []
         if main:
-            kept = self.calibrate(kept)
-            logp = self.test.song_log_probs(self.model)  # (songs, C)
+            kept, logp = self.calibrate(kept)
             confusion = confusion_matrix(self.test.labels, logp.argmax(1), len(self.data.labels))
             probs = logp.exp().tolist()
         if self.world.active:  # rank 0 alone evaluates and fits the temperature: every rank keeps the same model

@@ -44,7 +44,10 @@ class EvalSet:
 
     def evaluate(self, model: LyricsLSTM) -> tuple[float, float, torch.Tensor]:
         """-> (cross-entropy, accuracy, predicted class per song)."""
-        logp = self.song_log_probs(model)
+        return self.measure(self.song_log_probs(model))
+
+    def measure(self, logp: torch.Tensor) -> tuple[float, float, torch.Tensor]:
+        """Song log-probabilities (num_songs, C) from ``song_log_probs`` -> (cross-entropy, accuracy, predicted)."""
         pred = logp.argmax(1)
         return F.nll_loss(logp, self.labels).item(), (pred == self.labels).float().mean().item(), pred
 

@@ -58,8 +58,9 @@ def report_text(summary) -> str:
         lines += [f"Kept weights: {kept_label(summary)}",
                   f"Test accuracy of the kept weights: {pct(summary.test_accuracy)} "
                   f"(cross-entropy {summary.test_loss or float('nan'):.4f})"]
-        if calibration_line(summary):
-            lines.append(calibration_line(summary))
+        calibration = calibration_line(summary)
+        if calibration:
+            lines.append(calibration)
     elif summary.status in ("running", "starting"):
         lines.append(f"Training now: step {summary.steps or 0:,} of {summary.total_steps or 0:,}; the "
                      "first checkpoint is saved at the end of the first epoch.")

@@ -393,8 +393,8 @@ def best_run(runs: list[Summary]) -> Summary:
     finished = [r for r in runs if r.status == "finished" and r.checkpoint]
     if not finished:
         return runs[0]
-    return max(finished, key=lambda r: (r.kept_val_accuracy if r.kept_val_accuracy is not None else -1.0,
-                                        -finished.index(r)))
+    # max keeps the first of equals, and the list is newest first
+    return max(finished, key=lambda r: r.kept_val_accuracy if r.kept_val_accuracy is not None else -1.0)
 
 
 def load_config(run_dir: Path) -> TrainConfig:

@@ -35,20 +35,20 @@ TEST_HELP = ("The report quotes the test accuracy of the weights the run keeps: 
 
 def status_view(p: Progress) -> dict:
     """What the status shows: one line of text, the fraction done, three scores (label, value, help)."""
-    if p.status == "starting":  # before the first step: say what takes the time
-        return {"text": f"starting: {p.phase or 'preparing'}… · {p.since_start_s:.0f} s since Start", "fraction": 0.0,
-                "tiles": [["Best validation accuracy so far", "—", "after the first evaluation"],
-                          ["Test accuracy at the latest evaluation", "—", TEST_HELP],
-                          ["Steps on the curves", "0", None]], "error": None}
-    text = f"{p.status}: step {p.steps:,} / {p.total_steps:,} · elapsed {p.elapsed_s:.0f} s"
-    if not p.done:
+    starting = p.status == "starting"
+    if starting:  # before the first step: say what takes the time
+        text = f"starting: {p.phase or 'preparing'}… · {p.since_start_s:.0f} s since Start"
+    else:
+        text = f"{p.status}: step {p.steps:,} / {p.total_steps:,} · elapsed {p.elapsed_s:.0f} s"
+    score = (lambda v: "—") if starting else pct  # no evaluation yet: a dash, not n/a
+    if not p.done and not starting:
         rate = p.steps / p.elapsed_s if p.elapsed_s > 0 else 0.0
         eta = f"ETA {(p.total_steps - p.steps) / rate:.0f} s" if rate > 0 else "ETA —"
         text += f" · {rate:.1f} steps/s · {eta}"
     return {"text": text, "fraction": min(1.0, p.steps / p.total_steps) if p.total_steps else 0.0,
-            "tiles": [["Best validation accuracy so far", pct(p.best_val_accuracy),
-                       f"at step {p.best_step}" if p.best_step else None],
-                      ["Test accuracy at the latest evaluation", pct(p.latest_test_acc), TEST_HELP],
+            "tiles": [["Best validation accuracy so far", score(p.best_val_accuracy),
+                       "after the first evaluation" if starting else f"at step {p.best_step}" if p.best_step else None],
+                      ["Test accuracy at the latest evaluation", score(p.latest_test_acc), TEST_HELP],
                       ["Steps on the curves", f"{p.points:,}", "Each global step adds a point to the training "
                        "curves; validation and test where that step was evaluated."]],
             "error": f"Training failed: {p.error}" if p.error else None}
