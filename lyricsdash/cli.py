@@ -12,10 +12,10 @@ from pathlib import Path
 
 from . import distributed
 from .config import ConfigError, TrainConfig, parse_overrides
-from .data import DataError
+from .data import DataError, read_lyrics
 from .engine import TrainingError, train
 from .experiments import Experiment, Plan, describe, run_all
-from .predictor import PredictError, Predictor
+from .predictor import PredictError, Predictor, score_table
 from .records import Callback, evaluated
 from .report import pct, report_text
 from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, resolve_run, runs_root
@@ -52,9 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     cv.set_defaults(func=cmd_cv)
     c = sub.add_parser("config", help="list the settings with defaults, ranges and help")
     c.set_defaults(func=cmd_config)
-    pr = sub.add_parser("predict", help="classify lyrics with a run")
+    pr = sub.add_parser("predict", help="classify lyrics with a run: one song, or a CSV of songs (--csv)")
     pr.add_argument("--run", required=True, help="run folder or run id")
-    pr.add_argument("--file", help="read the lyrics from this file")
+    pr.add_argument("--file", help="read the lyrics of one song from this file")
+    pr.add_argument("--csv", help="classify every song of this CSV (a 'text' or 'lyrics' column; 'song' and "
+                    "'artist' optional): one row per song; with artists, also the accuracy and confusion matrix")
+    pr.add_argument("--out", help="with --csv: write the table here instead of to stdout")
     pr.add_argument("--json", action="store_true")
     pr.add_argument("text", nargs="?", help="the lyrics")
     pr.set_defaults(func=cmd_predict)
@@ -239,6 +242,8 @@ def cmd_config(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    if args.csv:
+        return _predict_csv(args)
     if args.file:
         text = Path(args.file).read_text(encoding="utf-8", errors="replace")
     elif args.text is not None:
@@ -258,6 +263,31 @@ def cmd_predict(args) -> int:
           + (" (no known words: the answer is the model's output for the unknown-word token alone)"
              if pred.no_known_words else "")
           + ("; text truncated to the words the model reads" if pred.truncated else ""))
+    return 0
+
+
+def _predict_csv(args) -> int:
+    """The table to stdout (or --out), notes and the score to stderr; --json: one object holding all."""
+    songs, notes = read_lyrics(args.csv)
+    predictor = Predictor.from_run(resolve_run(args.run))
+    table = predictor.classify_frame(songs)
+    score = score_table(table, predictor.labels)
+    if args.json:
+        print(json.dumps({"notes": notes, "rows": json.loads(table.to_json(orient="records")),
+                          "score": score and score.to_dict()}, ensure_ascii=False))
+        return 0
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    else:
+        table.to_csv(sys.stdout, index=False)
+    if score is not None:
+        print(f"accuracy on the {score.known:,} songs by artists the model knows: {pct(score.accuracy)}"
+              + (f" ({score.others:,} by other artists left out)" if score.others else "")
+              + f"\nconfusion matrix (rows: true artist, columns: predicted):\n{score.confusion.to_string()}",
+              file=sys.stderr)
     return 0
 
 

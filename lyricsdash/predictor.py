@@ -111,5 +111,31 @@ class Predictor:
                           len(tokens) > self.cfg.max_len, second)
 
 
+@dataclass
+class TableScore:
+    """How a classified table (``Predictor.classify_frame``) scores against its own artist column."""
+
+    accuracy: float  # over the songs by artists the model knows
+    known: int  # how many such songs
+    others: int  # songs with an artist the model was not trained on (left out of the accuracy)
+    confusion: pd.DataFrame  # true artist (rows) x predicted artist (columns), the run's labels in order
+
+    def to_dict(self) -> dict:
+        return {"accuracy": self.accuracy, "songs": self.known, "other_artists": self.others,
+                "labels": list(self.confusion.index), "confusion": self.confusion.to_numpy().tolist()}
+
+
+def score_table(table: pd.DataFrame, labels: list[str]) -> TableScore | None:
+    """Accuracy and confusion matrix of a classified table; None when no song names an artist the model knows."""
+    known = table[table["artist"].isin(labels)]
+    if known.empty:
+        return None
+    matrix = pd.crosstab(pd.Categorical(known["artist"], labels), pd.Categorical(known["predicted"], labels),
+                         dropna=False)
+    matrix.index, matrix.columns = list(labels), list(labels)
+    others = int(table["artist"].notna().sum() - len(known))
+    return TableScore(float(known["correct"].mean()), len(known), others, matrix)
+
+
 def _device(model):
     return next(model.parameters()).device

@@ -1,12 +1,11 @@
 """Classify: paste lyrics (or upload a CSV of songs), see which artist they sound like, and what the run's best
 baseline says."""
 
-import pandas as pd
 import streamlit as st
 
 from lyricsdash import charts
 from lyricsdash.data import DataError, read_lyrics
-from lyricsdash.predictor import MAX_CHARS, PredictError
+from lyricsdash.predictor import MAX_CHARS, PredictError, score_table
 from lyricsdash.runs import RunError, RunFolder, best_run, list_runs
 from pages.common import page_setup, pct, predictor, runs_dir
 from pages.source import UPLOAD_MB
@@ -91,20 +90,15 @@ def upload_many() -> None:
                                 if c == "probability" or c.startswith("p(")})
     st.download_button("Download predictions (CSV)", table.to_csv(index=False), f"{choice}-predictions.csv",
                        "text/csv", key="dl_predictions")
-    labels = by_id[choice].labels
-    known = table[table["artist"].isin(labels)]
-    if known.empty:
+    score = score_table(table, by_id[choice].labels)
+    if score is None:
         return
-    acc = known["correct"].mean()
-    others = int(table["artist"].notna().sum() - len(known))
-    st.subheader(f"Accuracy on the {len(known):,} songs by artists the model knows: {pct(acc)}")
-    if others:
-        st.caption(f"{others:,} song(s) by artists the model was not trained on are left out of the accuracy.")
-    matrix = pd.crosstab(pd.Categorical(known["artist"], labels), pd.Categorical(known["predicted"], labels),
-                         dropna=False)
-    st.plotly_chart(charts.confusion_figure(matrix.to_numpy().tolist(), labels, title="Confusion matrix of the "
-                                            "uploaded songs"), width="stretch", key="many_confusion")
-
+    st.subheader(f"Accuracy on the {score.known:,} songs by artists the model knows: {pct(score.accuracy)}")
+    if score.others:
+        st.caption(f"{score.others:,} song(s) by artists the model was not trained on are left out of the accuracy.")
+    st.plotly_chart(charts.confusion_figure(score.confusion.to_numpy().tolist(), list(score.confusion.index),
+                                            title="Confusion matrix of the uploaded songs"),
+                    width="stretch", key="many_confusion")
 
 one, many = st.tabs(["Paste lyrics", "Classify a CSV of songs"])
 with one:

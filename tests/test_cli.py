@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from conftest import ROOT, fake_rows, write_csv
 
@@ -109,3 +110,32 @@ def test_top_k_says_which_artists_it_kept(tmp_path):
     assert p.returncode == 0, p.stderr
     kept = next(line for line in p.stderr.splitlines() if line.startswith("note: training on"))
     assert kept.startswith("note: training on 2 artists: B (") and ", C (" in kept and "A (" not in kept
+
+
+def test_predict_csv_scores_a_runs_own_test_file_as_the_run_did(tmp_path):
+    train_csv = write_csv(tmp_path / "train.csv", fake_rows(per_artist=10, words=12))
+    test_rows = fake_rows(per_artist=5, words=3, seed=7)  # short songs: some are missed
+    test_csv = write_csv(tmp_path / "test.csv", test_rows)
+    p = cli("train", "--train", str(train_csv), "--test", str(test_csv), "--runs-dir", str(tmp_path / "runs"),
+            "--quiet", "--json", *TINY, "--set", "epochs=1", "--set", "baselines=false")
+    assert p.returncode == 0, p.stderr
+    run = json.loads(p.stdout.strip().splitlines()[-1])
+    p = cli("predict", "--run", run["run_dir"], "--csv", str(test_csv), "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["score"]["accuracy"] == pytest.approx(run["test_accuracy"])
+    assert len(out["rows"]) == 15 and sum(map(sum, out["score"]["confusion"])) == 15
+    assert [r["song"] for r in out["rows"]] == [r[1] for r in test_rows]
+
+    mixed = write_csv(tmp_path / "mixed.csv", [*test_rows, ("Z", "by another", "a la la"), ("", "no artist", "b")])
+    p = cli("predict", "--run", run["run_dir"], "--csv", str(mixed), "--out", str(tmp_path / "pred.csv"))
+    assert p.returncode == 0, p.stderr
+    assert "accuracy on the 15 songs by artists the model knows" in p.stderr and "(1 by other artists" in p.stderr
+    table = pd.read_csv(tmp_path / "pred.csv")
+    assert len(table) == 17 and {"predicted", "probability", "p(A)", "p(B)", "p(C)"} <= set(table.columns)
+
+
+def test_predict_csv_without_a_text_column_is_a_clear_error(demo_run, tmp_path):
+    bad = write_csv(tmp_path / "bad.csv", [("x", "y")], columns=("artist", "song"))
+    p = cli("predict", "--run", demo_run[0]["run_dir"], "--csv", str(bad))
+    assert p.returncode == 2 and "text" in p.stderr and "Traceback" not in p.stderr
