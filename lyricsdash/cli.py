@@ -1,4 +1,4 @@
-"""Command line: ``python -m lyricsdash train | predict | report | runs``."""
+"""Command line: ``python -m lyricsdash train | sweep | cv | config | predict | report | runs | export``."""
 
 from __future__ import annotations
 
@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("runs", help="list runs")
     ls.add_argument("--runs-dir")
     ls.set_defaults(func=cmd_runs)
+    ex = sub.add_parser("export", help="every run's scalars in one long CSV (run, step, name, value) with its "
+                        "settings as columns")
+    ex.add_argument("--runs-dir")
+    ex.add_argument("--out", required=True, help="the CSV file to write ('-': stdout)")
+    ex.set_defaults(func=cmd_export)
     return p
 
 
@@ -299,6 +304,18 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     out.write_text(report_html(summary, read_metrics(run_dir)), encoding="utf-8")
     print(f"wrote {out}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import long_table
+
+    table, warnings = long_table(args.runs_dir)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    table.to_csv(sys.stdout if args.out == "-" else args.out, index=False)
+    if args.out != "-":
+        print(f"wrote {len(table):,} rows from {table['run'].nunique()} run(s) to {args.out}", file=sys.stderr)
     return 0
 
 

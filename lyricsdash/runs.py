@@ -30,6 +30,7 @@ import torch
 
 from .calibrate import expected_calibration_error
 from .config import ConfigError, TrainConfig
+from .events import FINAL, EventWriter
 from .model import LyricsLSTM, ModelSpec
 from .records import RECORD_FIELDS, Callback, improves_val
 from .text import LEGACY_KIND, LEGACY_REPEATS, Vocab
@@ -230,7 +231,7 @@ class RunRecorder(Callback):
         self.run_id = run_id or new_run_id()
         self.dir = run_path(runs_root(root), self.run_id)
         self.folder = RunFolder(self.dir)
-        self.data, self.summary, self._csv, self._saved_step = data, None, None, None
+        self.data, self.summary, self._csv, self._saved_step, self._events = data, None, None, None, None
 
     def on_start(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
@@ -251,10 +252,12 @@ class RunRecorder(Callback):
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
         self._csv.writeheader()
         self._file.flush()
+        self._events, self._config = EventWriter(self.dir), info.config
 
     def on_step(self, record: dict) -> None:
         self._csv.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
         self._file.flush()
+        self._events.step(record)
         s = self.summary
         s.steps = record["step"]
         if improves_val(record, s.best_val_accuracy):
@@ -305,6 +308,11 @@ class RunRecorder(Callback):
         if self._csv is not None:
             self._file.close()
             self._csv = None
+        if self._events is not None:
+            s = self.summary
+            self._events.hparams({**self._config, "status": s.status}, {k: getattr(s, k) for k in FINAL})
+            self._events.close()
+            self._events = None
 
 
 def test_table(result, titles: list[str]) -> pd.DataFrame:

@@ -139,3 +139,21 @@ def test_predict_csv_without_a_text_column_is_a_clear_error(demo_run, tmp_path):
     bad = write_csv(tmp_path / "bad.csv", [("x", "y")], columns=("artist", "song"))
     p = cli("predict", "--run", demo_run[0]["run_dir"], "--csv", str(bad))
     assert p.returncode == 2 and "text" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_export_writes_every_runs_scalars_as_one_long_table(tmp_path):
+    runs = str(tmp_path / "runs")
+    for seed in ("1", "2"):
+        assert cli("train", "--demo", "--runs-dir", runs, "--quiet", *TINY, "--set", "epochs=1", "--set",
+                   f"seed={seed}").returncode == 0
+    p = cli("export", "--runs-dir", runs, "--out", str(tmp_path / "all.csv"))
+    assert p.returncode == 0, p.stderr
+    table = pd.read_csv(tmp_path / "all.csv")
+    assert list(table.columns[:6]) == ["run", "run_name", "status", "step", "name", "value"]
+    assert table["run"].nunique() == 2 and set(table["seed"]) == {1, 2} and "hidden_size" in table.columns
+    for run, rows in table.groupby("run"):
+        metrics = pd.read_csv(tmp_path / "runs" / run / "metrics.csv")
+        loss = rows[rows["name"] == "train_loss"]
+        assert loss["step"].tolist() == metrics["step"].tolist()
+        assert loss["value"].tolist() == pytest.approx(metrics["train_loss"].tolist())
+        assert len(rows[rows["name"] == "val_acc"]) == metrics["val_acc"].notna().sum()

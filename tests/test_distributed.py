@@ -49,6 +49,7 @@ def test_two_processes_write_one_run_folder_with_a_row_per_global_step(tmp_path)
     metrics = read_metrics(Path(result["run_dir"]))
     assert metrics["step"].tolist() == list(range(1, result["steps"] + 1))
     assert out.stdout.count("Run folder:") == 1  # rank 0 alone reports
+    assert len(list(Path(result["run_dir"]).glob("events.out.tfevents.*"))) == 1  # and writes TensorBoard's file
 
 
 def test_the_ranks_end_identical_and_each_step_matches_one_process(tmp_path):

@@ -30,8 +30,11 @@ def finished_run(corpus, tiny_cfg, runs_dir):
 
 def test_a_run_folder_holds_plain_data(finished_run):
     d, result = finished_run
-    assert sorted(p.name for p in d.iterdir()) == ["baseline.pt", "config.json", "labels.json", "metrics.csv",
-                                                   "model.pt", "summary.json", "test_predictions.csv", "vocab.json"]
+    names = sorted(p.name for p in d.iterdir())
+    assert [n for n in names if not n.startswith("events.out.tfevents.")] == [
+        "baseline.pt", "config.json", "labels.json", "metrics.csv", "model.pt", "summary.json",
+        "test_predictions.csv", "vocab.json"]
+    assert len(names) == 9  # and one TensorBoard event file (tests/test_events.py reads it)
     s = read_summary(d)
     assert s.status == "finished" and s.params == result.params and s.steps == result.steps
     assert s.test_accuracy == pytest.approx(result.kept.test_acc) and s.kept_step == result.kept.step
