@@ -166,6 +166,24 @@ def reliability_figure(table: pd.DataFrame, labels: list[str], bins: int = 10) -
     return fig
 
 
+def system_figure(system: pd.DataFrame) -> go.Figure:
+    """The training process's CPU % and resident memory (and GPU, where recorded) against wall time, from
+    ``RunFolder.system``: one panel per quantity."""
+    panels = [(c, t) for c, t in (("cpu_percent", "CPU % (100 = one core)"), ("rss_mb", "memory (MB resident)"),
+                                  ("gpu_percent", "GPU %"), ("gpu_memory_mb", "GPU memory (MB)"))
+              if system[c].notna().any()] or [("cpu_percent", "CPU % (100 = one core)")]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for _, t in panels])
+    for i, (column, title) in enumerate(panels, start=1):
+        fig.add_trace(go.Scatter(x=system["elapsed_s"], y=system[column], mode="lines", name=title,
+                                 line_color=PALETTE[i - 1], customdata=system["step"],
+                                 hovertemplate="%{y:.0f} at %{x:.0f} s (step %{customdata})<extra></extra>"),
+                      row=1, col=i)
+        fig.update_xaxes(title_text="seconds since the run started", row=1, col=i)
+        fig.update_yaxes(rangemode="tozero", row=1, col=i)
+    fig.update_layout(height=260, showlegend=False, margin={"l": 50, "r": 20, "t": 40, "b": 40})
+    return fig
+
+
 def probabilities_figure(probs: dict[str, float]) -> go.Figure:
     names, values = list(probs)[::-1], np.asarray(list(probs.values())[::-1])
     fig = go.Figure(go.Bar(x=values, y=names, orientation="h", text=[f"{v:.1%}" for v in values],

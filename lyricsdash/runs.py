@@ -33,6 +33,8 @@ from .config import ConfigError, TrainConfig
 from .events import FINAL, EventWriter
 from .model import LyricsLSTM, ModelSpec
 from .records import RECORD_FIELDS, Callback, improves_val
+from .system import FIELDS as SYSTEM_FIELDS
+from .system import SystemSampler
 from .text import LEGACY_KIND, LEGACY_REPEATS, Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
@@ -133,6 +135,7 @@ class RunFolder:
     MODEL, SUMMARY, BASELINE = "model.pt", "summary.json", "baseline.pt"
     ANNOTATIONS = "annotations.json"  # what the user wrote about the run: {"name", "note"}
     TEST = "test_predictions.csv"  # one row per test song: title, true and predicted artist, probabilities
+    SYSTEM = "system.csv"  # the training process's CPU, memory (and GPU) every few seconds (lyricsdash.system)
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -150,6 +153,7 @@ class RunFolder:
     baseline_path = property(lambda self: self.path / self.BASELINE)
     annotations_path = property(lambda self: self.path / self.ANNOTATIONS)
     test_path = property(lambda self: self.path / self.TEST)
+    system_path = property(lambda self: self.path / self.SYSTEM)
 
     def test_predictions(self) -> pd.DataFrame | None:
         """The kept weights' answer for every test song (None for runs without the file)."""
@@ -158,6 +162,16 @@ class RunFolder:
                                                                               "predicted": str})
         except (OSError, ValueError, pd.errors.ParserError):
             return None
+
+    def system(self) -> pd.DataFrame:
+        """system.csv as numbers (empty for runs without it); a last line without its newline (torn by a kill
+        mid-write) is dropped."""
+        try:
+            text = self.system_path.read_text(encoding="utf-8")
+            df = pd.read_csv(io.StringIO(text[: text.rfind("\n") + 1]), engine="python", on_bad_lines="skip")
+        except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            df = pd.DataFrame()
+        return df.reindex(columns=list(SYSTEM_FIELDS)).apply(pd.to_numeric, errors="coerce")
 
     def annotations(self) -> dict:
         """{"name": str, "note": str}: empty strings when the user wrote nothing (or the file is unreadable)."""
@@ -231,7 +245,8 @@ class RunRecorder(Callback):
         self.run_id = run_id or new_run_id()
         self.dir = run_path(runs_root(root), self.run_id)
         self.folder = RunFolder(self.dir)
-        self.data, self.summary, self._csv, self._saved_step, self._events = data, None, None, None, None
+        self.data, self.summary, self._csv, self._saved_step = data, None, None, None
+        self._events = self._system = None
 
     def on_start(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
@@ -253,11 +268,13 @@ class RunRecorder(Callback):
         self._csv.writeheader()
         self._file.flush()
         self._events, self._config = EventWriter(self.dir), info.config
+        self._system = SystemSampler(self.folder.system_path, str(info.device))
 
     def on_step(self, record: dict) -> None:
         self._csv.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
         self._file.flush()
         self._events.step(record)
+        self._system.step = record["step"]
         s = self.summary
         s.steps = record["step"]
         if improves_val(record, s.best_val_accuracy):
@@ -308,6 +325,9 @@ class RunRecorder(Callback):
         if self._csv is not None:
             self._file.close()
             self._csv = None
+        if self._system is not None:
+            self._system.stop()
+            self._system = None
         if self._events is not None:
             s = self.summary
             self._events.hparams({**self._config, "status": s.status}, {k: getattr(s, k) for k in FINAL})

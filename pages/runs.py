@@ -104,6 +104,10 @@ d2.download_button(f"Download {folder.METRICS}", folder.metrics().to_csv(index=F
 d3.download_button("Download the report (HTML)", partial(report_html, run, folder.metrics()), f"{rid}-report.html",
                    "text/html", key="dl_report", help="The assignment's report with the curves and the confusion "
                    "matrix, one self-contained page (as `python -m lyricsdash report --run RUN --out FILE`).")
+system = folder.system()
+if not system.empty:
+    with st.expander("System: the training process's CPU and memory (and GPU), every few seconds"):
+        st.plotly_chart(charts.system_figure(system), width="stretch", key="system")
 
 
 def delete(run_id: str) -> None:

@@ -120,6 +120,9 @@ def draw_charts(snap, view: dict, live: bool, n: int = 0) -> None:
     b.plotly_chart(charts.accuracy_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"],
                                           best_step=snap.best_step, max_points=points, baselines=snap.baselines,
                                           raw=not live), width="stretch", key=f"acc_chart{n or ''}")
+    system = RunFolder(runs_dir() / snap.run_id).system()
+    if not system.empty:  # a row every few seconds (lyricsdash.system)
+        st.plotly_chart(charts.system_figure(system), width="stretch", key=f"system_chart{n or ''}")
 
 
 def live_view(job, view: dict, live: bool, page_run: dict) -> None:

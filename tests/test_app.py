@@ -194,6 +194,7 @@ def test_the_upload_limit_the_page_states_is_the_servers():
 
 def test_deleting_a_run_asks_and_removes_it(app, finished_run, runs_dir):
     at = open_page(app(), "pages/runs.py")
+    assert any(e.label.startswith("System: the training process's CPU") for e in at.expander)  # system.csv
     at.button(key="ask_delete").click().run()
     assert at.button(key="confirm_delete").label == f"Yes, delete {finished_run}"
     at.button(key="confirm_delete").click().run()

@@ -78,3 +78,15 @@ def test_a_band_over_runs_evaluated_at_different_steps_is_a_band_not_a_zigzag():
     width = np.asarray(band.y[:n]) - np.asarray(band.y[n:])[::-1]
     assert np.allclose(width, 0.1)  # max - min: the seeds' offset everywhere
     assert mean.x[0] == 1 and mean.x[-1] == 99  # only where both runs have values
+
+
+def test_the_system_chart_draws_a_panel_per_recorded_quantity():
+    from lyricsdash.charts import system_figure
+
+    cpu = pd.DataFrame({"elapsed_s": [5.0, 10.0], "step": [3, 9], "cpu_percent": [98.0, 101.0],
+                        "rss_mb": [400.0, 410.0], "gpu_percent": [np.nan] * 2, "gpu_memory_mb": [np.nan] * 2})
+    assert [t.text for t in system_figure(cpu).layout.annotations] == ["CPU % (100 = one core)",
+                                                                      "memory (MB resident)"]
+    gpu = cpu.assign(gpu_percent=[50.0, 60.0], gpu_memory_mb=[900.0, 950.0])
+    fig = system_figure(gpu)
+    assert len(fig.data) == 4 and list(fig.data[2].y) == [50.0, 60.0]

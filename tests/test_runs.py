@@ -32,9 +32,9 @@ def test_a_run_folder_holds_plain_data(finished_run):
     d, result = finished_run
     names = sorted(p.name for p in d.iterdir())
     assert [n for n in names if not n.startswith("events.out.tfevents.")] == [
-        "baseline.pt", "config.json", "labels.json", "metrics.csv", "model.pt", "summary.json",
+        "baseline.pt", "config.json", "labels.json", "metrics.csv", "model.pt", "summary.json", "system.csv",
         "test_predictions.csv", "vocab.json"]
-    assert len(names) == 9  # and one TensorBoard event file (tests/test_events.py reads it)
+    assert len(names) == 10  # and one TensorBoard event file (tests/test_events.py reads it)
     s = read_summary(d)
     assert s.status == "finished" and s.params == result.params and s.steps == result.steps
     assert s.test_accuracy == pytest.approx(result.kept.test_acc) and s.kept_step == result.kept.step
