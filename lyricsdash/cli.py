@@ -1,8 +1,10 @@
-"""Command line: ``python -m lyricsdash train | sweep | cv | config | predict | report | runs | export``."""
+"""Command line: ``python -m lyricsdash train | sweep | cv | search | config | predict | report | runs |
+export``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -18,10 +20,23 @@ from .experiments import Experiment, Plan, describe, run_all
 from .predictor import PredictError, Predictor, score_table
 from .records import Callback, evaluated
 from .report import pct, report_text
-from .runs import RunError, RunRecorder, list_runs, read_metrics, read_summary, resolve_run, runs_root
+from .resume import ResumeError
+from .runs import (
+    RunError,
+    RunFolder,
+    RunRecorder,
+    list_runs,
+    load_config,
+    read_metrics,
+    read_summary,
+    resolve_run,
+    runs_root,
+)
+from .search import JOURNAL, best_trial, parse_space
 from .sources import DataSource
 
-USER_ERRORS = (DataError, ConfigError, RunError, PredictError, TrainingError, distributed.PeerLost, OSError)
+USER_ERRORS = (DataError, ConfigError, RunError, PredictError, TrainingError, ResumeError, distributed.PeerLost,
+               OSError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "artist wrote a song's lyrics.")
     sub = p.add_subparsers(required=True, metavar="command")
     t = _data_args(sub.add_parser("train", help="train a model and save a run folder"))
+    t.add_argument("--resume", metavar="RUN", help="go on with a stopped or interrupted run, in its folder, from "
+                   "where it stopped (its settings and recorded data; exactly as if it had never stopped)")
     t.set_defaults(func=cmd_train)
     sw = _data_args(sub.add_parser("sweep", help="runs over seeds, or one setting swept over values x seeds: "
                                    "--set hidden_size=32,64,128 --seeds 3"))
@@ -50,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     cv.add_argument("--folds", type=int, default=5)
     cv.add_argument("--seeds", type=int, default=1, help="runs per fold (default 1)")
     cv.set_defaults(func=cmd_cv)
+    se = _data_args(sub.add_parser("search", help="an Optuna search of the validation accuracy over settings: "
+                                   "--param lr --param hidden_size=32:256 --param pooling=mean,max --trials 20"))
+    se.add_argument("--param", action="append", default=[], metavar="SETTING[=LO:HI|=A,B]",
+                    help="a setting to vary (repeatable): alone, its whole range from `config`; =lo:hi narrows "
+                         "it; =a,b,c lists values")
+    se.add_argument("--trials", type=int, default=20, help="how many trials (default 20)")
+    se.set_defaults(func=cmd_search)
     c = sub.add_parser("config", help="list the settings with defaults, ranges and help")
     c.set_defaults(func=cmd_config)
     pr = sub.add_parser("predict", help="classify lyrics with a run: one song, or a CSV of songs (--csv)")
@@ -106,10 +130,13 @@ def data_source(args) -> DataSource:
     return DataSource("files", found.train, found.test)
 
 
-def load_corpus(args, cfg: TrainConfig):
-    source = data_source(args)
-    artists = [a.strip() for a in args.artists.split(",")] if args.artists else None
-    return source.load(cfg.val_fraction, cfg.seed, artists, args.top_k), source.describe()
+def load_corpus(args, cfg: TrainConfig, source: DataSource | None = None):
+    """-> (corpus, the data in words, the source as a run records it)."""
+    source = source or data_source(args)
+    if args.artists or args.top_k:
+        artists = tuple(a.strip() for a in args.artists.split(",")) if args.artists else ()
+        source = dataclasses.replace(source, artists=artists, top_k=args.top_k or 0)
+    return source.load(cfg.val_fraction, cfg.seed), source.describe(), source.to_record()
 
 
 class _Progress(Callback):
@@ -141,8 +168,10 @@ class _Progress(Callback):
 
 
 def cmd_train(args) -> int:
+    if args.resume:
+        return _resume(args)
     cfg = TrainConfig.from_dict(parse_overrides(args.set))
-    corpus, data = load_corpus(args, cfg)
+    corpus, data, source = load_corpus(args, cfg)
     main = distributed.from_env().main
     for note in corpus.notes if main else []:
         print(f"note: {note}", file=sys.stderr)
@@ -150,12 +179,38 @@ def cmd_train(args) -> int:
         songs = corpus.train["artist"].value_counts() + corpus.val["artist"].value_counts()
         print(f"note: training on {len(corpus.labels)} artists: "
               + ", ".join(f"{a} ({songs[a]} songs)" for a in corpus.labels), file=sys.stderr)
-    recorder = RunRecorder(args.runs_dir, data=data)
+    recorder = RunRecorder(args.runs_dir, data=data, source=source)
     stop = threading.Event()
     _stop_on_signals(stop)
     result = train(corpus, cfg, [recorder, _Progress(args.quiet)], stop)
     if not main:
         return 0  # under torchrun, rank 0 writes the run folder and reports
+    return _report(args, recorder, result)
+
+
+def _resume(args) -> int:
+    """Go on with a stopped, failed or interrupted run in its own folder, on the songs it recorded (or those
+    the data options name, for a run trained on an upload)."""
+    if args.set:
+        raise ConfigError("A resumed run keeps its own settings; leave out --set (or train a new run).")
+    folder = RunFolder(resolve_run(args.resume, args.runs_dir))
+    point = folder.resume_point()
+    cfg, summary = load_config(folder.path), folder.summary()
+    given = args.demo or args.train is not None
+    if summary.source is None and not given:
+        raise RunError(f"Run {folder.run_id} records no data it can load again (it trained on an uploaded file, "
+                       "or on a cross-validation fold): give the training file again with --train (and --test).")
+    source = data_source(args) if given else DataSource.from_record(summary.source)
+    corpus, _, _ = load_corpus(args, cfg, source)
+    print(f"resuming {folder.run_id} from step {point['step']} of {summary.total_steps}", file=sys.stderr)
+    recorder = RunRecorder.resuming(folder.path)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    result = train(corpus, cfg, [recorder, _Progress(args.quiet)], stop, resume_from=point)
+    return _report(args, recorder, result)
+
+
+def _report(args, recorder: RunRecorder, result) -> int:
     summary = read_summary(recorder.dir)
     print(report_text(summary))
     print(f"Run folder: {recorder.dir}")
@@ -189,22 +244,30 @@ def cmd_cv(args) -> int:
 def _experiment(args, plan: Plan) -> int:
     """Run an experiment's runs one after another in this process; Ctrl-C stops the current run and skips
     the rest."""
-    corpus, data = load_corpus(args, TrainConfig.from_dict(plan.base))
+    corpus, data, source = load_corpus(args, TrainConfig.from_dict(plan.base))
     exp = Experiment.create(plan, args.runs_dir, data)
     stop = threading.Event()
     _stop_on_signals(stop)
-    total = len(exp.data["runs"])
+    total = plan.trials if plan.kind == "search" else len(exp.data["runs"])
     print(f"Experiment {exp.path}: {describe(exp)}", file=sys.stderr)
 
-    def train_one(run_corpus, cfg, i):
-        recorder = RunRecorder(args.runs_dir, data=data)
-        result = train(run_corpus, cfg, [recorder, _Progress(args.quiet)], stop)
+    def train_one(run_corpus, cfg, i, observers=()):
+        # a fold's songs are not the source's: its run records none, and a resume asks for files
+        recorder = RunRecorder(args.runs_dir, data=data, source=None if plan.kind == "cv" else source)
+        run_stop = threading.Event()  # this run's own: a pruned trial stops, the experiment goes on
+        for o in observers:
+            o.bind_stop(run_stop.set)
+        result = train(run_corpus, cfg, [recorder, _Progress(args.quiet), _Forward(stop, run_stop), *observers],
+                       run_stop)
         r = exp.data["runs"][i]
-        print(f"run {i + 1}/{total} {r['label']} seed {r['seed']}" + (f" fold {r['fold'] + 1}" if r["fold"] is not
-              None else "") + f": {result.status}, test {100 * result.kept.test_acc:.1f} %", file=sys.stderr)
+        fold = f" fold {r['fold'] + 1}" if r["fold"] is not None else ""
+        print(f"run {i + 1}/{total} {r['label']} seed {r['seed']}{fold}: {result.status}, validation "
+              f"{pct(result.kept.val_acc)}, test {pct(result.kept.test_acc)}", file=sys.stderr)
         return recorder.run_id, result.status
 
     run_all(exp, corpus, train_one, stop.is_set)
+    if plan.kind == "search":
+        return _search_report(args, exp)
     results = exp.results()
     for label, r in results.items():
         print(f"{plan.setting or 'setting'}={label}: test accuracy mean {pct(r['mean'])}, min {pct(r['min'])}, "
@@ -217,6 +280,37 @@ def _experiment(args, plan: Plan) -> int:
                                                                     for kk, vv in v.items()}
                                                                 for k, v in results.items()}}))
     return 0
+
+
+def _search_report(args, exp: Experiment) -> int:
+    runs = exp.data["runs"]
+    best = best_trial(exp)
+    counts = {s: sum(r["status"] == s for r in runs) for s in ("finished", "pruned", "failed", "stopped")}
+    print(f"{len(runs)} trials: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    if best:
+        print(f"best: {best['label']}, validation accuracy {pct(best['value'])} (test {pct(best['test_accuracy'])}), "
+              f"run {best['run_id']}: " + ", ".join(f"{k}={v}" for k, v in best["params"].items()))
+    print(f"Experiment folder: {exp.path} (Optuna study: {exp.path / JOURNAL})")
+    if args.json:
+        print(json.dumps({"experiment_dir": str(exp.path), "status": exp.data["status"], "kind": "search",
+                          "best": best, "trials": runs}))
+    return 0
+
+
+def cmd_search(args) -> int:
+    plan = Plan("search", parse_overrides(args.set), space=parse_space(args.param), trials=args.trials)
+    return _experiment(args, plan)
+
+
+class _Forward(Callback):
+    """Passes the experiment's stop (Ctrl-C) on to the run in progress, whose own stop a pruner may also set."""
+
+    def __init__(self, source: threading.Event, target: threading.Event):
+        self.source, self.target = source, target
+
+    def on_step(self, record):
+        if self.source.is_set():
+            self.target.set()
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import distributed
+from . import distributed, resume
 from .augment import PlainView
 from .baselines import fit_baselines
 from .batches import bucket_batches, collate
@@ -78,6 +78,7 @@ class StartInfo:
     baselines: dict[str, dict] = field(default_factory=dict)  # name -> {"val_acc", "test_acc", ...}
     baseline_model: object | None = None  # the best baseline by validation (baselines.BaselineModel)
     test_songs: list[str] = field(default_factory=list)  # the test songs' titles, in order
+    resumed_step: int = 0  # a resumed run's step before its first new one (0: a fresh run)
 
 
 @dataclass
@@ -204,7 +205,8 @@ class _Loop:
     """State of one training run over prepared data; ``run()`` drives it."""
 
     def __init__(self, data: Prepared, cfg: TrainConfig, callbacks, stop: threading.Event | None,
-                 world: distributed.World = distributed.World(), soft: np.ndarray | None = None):
+                 world: distributed.World = distributed.World(), soft: np.ndarray | None = None,
+                 point: dict | None = None):
         self.cfg, self.data, self.callbacks, self.world = cfg, data, list(callbacks), world
         self.stop = stop or threading.Event()
         self.device = pick_device(cfg.device)
@@ -229,6 +231,13 @@ class _Loop:
         self.seq_labels = torch.as_tensor(data.train.labels[data.train.song])  # (N_seqs,)
         self.soft = None if soft is None else torch.as_tensor(soft[data.train.song], dtype=torch.float32)  # (N, C)
         self.plain = PlainView(data.vocab, cfg.tokens) if cfg.plain_share > 0 and cfg.tokens != "words" else None
+        self.since_best = self.best_before = 0  # epochs without a better validation score; the best step before
+        self.data_key = resume.data_key(data.vocab.to_json(), data.labels, len(data.train.seqs))
+        self.resumed = resume.Resumed()
+        if point is not None:
+            if world.active:
+                raise TrainingError("Resuming under torchrun is not supported: resume the run in one process.")
+            self.resumed = resume.restore(self, point, Checkpoint)
 
     def _emit(self, name, *args):
         for cb in self.callbacks:
@@ -238,7 +247,7 @@ class _Loop:
         return StartInfo(count_parameters(self.model), describe(self.model), self.model.spec.to_dict(),
                          self.data.labels, self.data.vocab, self.total_steps, self.steps_per_epoch,
                          len(self.data.train.seqs), self.data.train.n_tokens, str(self.device), corpus_summary,
-                         self.cfg.to_dict() | {"world_size": self.world.size}, *baselines, test_songs)
+                         self.cfg.to_dict() | {"world_size": self.world.size}, *baselines, test_songs, self.step)
 
     def step_once(self, idx: np.ndarray) -> tuple[float, float, int]:
         """One global step; with several ranks each trains its shard and the figures are summed over ranks."""
@@ -291,31 +300,52 @@ class _Loop:
 
     def run(self, corpus_summary: dict, baselines: tuple = ({}, None), test_songs: list[str] = ()) -> TrainResult:
         self._emit("on_start", self.info(corpus_summary, baselines, list(test_songs)))
-        t0, status, since_best = time.perf_counter(), "finished", 0
-        for epoch in range(1, self.cfg.epochs + 1):
-            best_before = self.best.step
+        start = self.resumed
+        t0, status = time.perf_counter() - start.elapsed_s, "finished"
+        for epoch in range(start.epoch, self.cfg.epochs + 1):
+            first = epoch == start.epoch
+            if first and start.epoch_rng is not None:
+                self.rng.setstate(start.epoch_rng)  # the resumed epoch's batches, drawn again
+            epoch_rng, done = self.rng.getstate(), start.done_batches if first else 0
             batches = bucket_batches(self.data.train.lengths, self.cfg.batch_size, self.rng)
-            for i, idx in enumerate(batches):
+            for i in range(done, len(batches)):
                 if self.stopping(self.stop.is_set()):
                     status = "stopped"
                     break
-                loss, acc, n_tok = self.step_once(idx)
-                self.step += 1
-                self.tokens += n_tok
-                rec = dict.fromkeys(RECORD_FIELDS, math.nan)
-                rec.update(step=self.step, epoch=epoch, train_loss=loss, train_acc=acc, tokens=self.tokens,
-                           lr=self.opt.param_groups[0]["lr"])
-                last = i == len(batches) - 1 or self.stop.is_set()  # a stop evaluates the step it ends on
-                if self.world.main and self.clock.due(self.step, last, time.perf_counter() - t0):
-                    self.evaluate_and_choose(rec)
-                rec["elapsed_s"] = time.perf_counter() - t0
-                self._emit("on_step", rec)
+                self.train_and_report(batches[i], epoch, i == len(batches) - 1, t0)
+                done = i + 1
             if self.latest.step:
                 self._emit("on_epoch_end", epoch, self.kept())
-            since_best = 0 if self.best.step != best_before else since_best + 1
-            if status == "stopped" or self.stopping(bool(self.cfg.patience) and since_best >= self.cfg.patience):
+            if done == len(batches):  # a whole epoch counts for patience
+                self.since_best = 0 if self.best.step != self.best_before else self.since_best + 1
+                self.best_before = self.best.step
+            self._resume_point(epoch, done, len(batches), epoch_rng, time.perf_counter() - t0)
+            if status == "stopped" or self.stopping(bool(self.cfg.patience) and self.since_best >= self.cfg.patience):
                 break
         return self.finish(status, time.perf_counter() - t0, baselines[0])
+
+    def train_and_report(self, idx: np.ndarray, epoch: int, epoch_end: bool, t0: float) -> None:
+        """One step, its record (evaluated when the clock says so, at an epoch's end, or where a stop ends the
+        run) to every callback."""
+        loss, acc, n_tok = self.step_once(idx)
+        self.step += 1
+        self.tokens += n_tok
+        rec = dict.fromkeys(RECORD_FIELDS, math.nan)
+        rec.update(step=self.step, epoch=epoch, train_loss=loss, train_acc=acc, tokens=self.tokens,
+                   lr=self.opt.param_groups[0]["lr"])
+        last = epoch_end or self.stop.is_set()  # a stop evaluates the step it ends on
+        if self.world.main and self.clock.due(self.step, last, time.perf_counter() - t0):
+            self.evaluate_and_choose(rec)
+        rec["elapsed_s"] = time.perf_counter() - t0
+        self._emit("on_step", rec)
+
+    def _resume_point(self, epoch: int, done: int, n_batches: int, epoch_rng: tuple, elapsed_s: float) -> None:
+        """Hand callbacks the state to go on from here (``lyricsdash.resume``): the next epoch after a whole
+        one, else the rest of this one."""
+        whole = done == n_batches
+        point = resume.capture(self, epoch + 1 if whole else epoch, 0 if whole else done,
+                               self.rng.getstate() if whole else epoch_rng, elapsed_s)
+        self._emit("on_resume_point", point)
 
     def calibrate(self, kept: Checkpoint) -> tuple[Checkpoint, torch.Tensor]:
         """Fit the temperature on the validation songs (``lyricsdash.calibrate``) into the kept weights and score
@@ -355,8 +385,12 @@ def auto_threads(processes: int = 1) -> int:
     return max(1, ((os.cpu_count() or 1) - 1) // max(1, processes))
 
 
-def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event | None = None) -> TrainResult:
+def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event | None = None,
+          resume_from: dict | None = None) -> TrainResult:
     """Train on ``corpus`` with ``cfg``; every callback hears each step. ``stop.set()`` ends it cleanly.
+
+    ``resume_from``: a resume point (``lyricsdash.resume``) of a run with this corpus and config; training goes
+    on from there exactly as if it had never stopped (the baselines, measured before, are not fitted again).
 
     Under torchrun (``WORLD_SIZE`` > 1) every rank calls this with the same data and config; rank 0 alone
     fits the baselines, evaluates and calls the callbacks (so only it writes the run folder).
@@ -375,9 +409,9 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
             phase("fitting the distillation teacher (TF-IDF + logistic regression, 5 folds)")
         soft = soft_targets(corpus.train, corpus.labels, cfg.tokens, cfg.seed) if cfg.distill > 0 else None
         phase("building the model")
-        loop = _Loop(data, cfg, callbacks, stop, world, soft)
+        loop = _Loop(data, cfg, callbacks, stop, world, soft, resume_from)
         baselines = ({}, None)
-        if cfg.baselines and world.main:
+        if cfg.baselines and world.main and resume_from is None:
             phase("fitting the baselines (majority class, TF-IDF + logistic regression)")
             baselines = fit_baselines(corpus, cfg.seed, keep_model=True, tokens=cfg.tokens)
         return loop.run(corpus.summary(), baselines, corpus.test["song"].astype(str).tolist())

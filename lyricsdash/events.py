@@ -23,10 +23,12 @@ FINAL = ("test_accuracy", "test_loss", "best_val_accuracy")  # Summary fields sh
 class EventWriter:
     """Appends one run's scalars to an event file in ``folder`` (flushed every few seconds)."""
 
-    def __init__(self, folder: Path, flush_secs: int = 5):
+    def __init__(self, folder: Path, flush_secs: int = 5, purge_step: int | None = None):
+        """``purge_step``: a resumed run's first step; TensorBoard drops the older files' events from there on
+        (steps a killed run wrote past its resume point, trained again)."""
         from tensorboardX import SummaryWriter  # imported by the training process only
 
-        self._w = SummaryWriter(logdir=str(folder), flush_secs=flush_secs)
+        self._w = SummaryWriter(logdir=str(folder), flush_secs=flush_secs, purge_step=purge_step)
         self._last_step = 0
 
     def step(self, record: dict) -> None:

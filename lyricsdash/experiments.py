@@ -1,5 +1,6 @@
-"""Experiments of many runs: repeat a setting over seeds, sweep one setting over values (x seeds), or k-fold
-cross-validation of a setting (train and test pooled, stratified by artist).
+"""Experiments of many runs: repeat a setting over seeds, sweep one setting over values (x seeds), k-fold
+cross-validation of a setting (train and test pooled, stratified by artist), or an Optuna search over several
+settings (``lyricsdash.search``).
 
 An experiment is plain data beside the runs (``<runs>/experiments/<id>/experiment.json``): its plan, and per
 run its label (the swept value), seed, fold, run id, status and test accuracy. The runs themselves are
@@ -21,7 +22,7 @@ from .data import Corpus, make_corpus
 from .runs import EXPERIMENTS as DIR
 from .runs import RunError, _now, new_run_id, read_summary, run_path, runs_root, write_json
 
-KINDS = ("seeds", "sweep", "cv")
+KINDS = ("seeds", "sweep", "cv", "search")
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Plan:
     values: list = field(default_factory=list)  # its values, parsed to the setting's type
     seeds: int = 1  # runs per value (seeds 0..seeds-1 added to the base seed)
     folds: int = 0  # kind=cv: folds of train+test pooled
+    space: dict = field(default_factory=dict)  # kind=search: setting -> range or choices (search.parse_space)
+    trials: int = 0  # kind=search: how many trials at most
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -43,6 +46,8 @@ class Plan:
                 raise ConfigError(f"Unknown setting {self.setting!r}. Known settings: {', '.join(field_names())}.")
             kind = field_spec(self.setting)["type"]
             self.values = [parse_value(self.setting, kind, str(v)) for v in self.values]
+        if self.kind == "search" and (not self.space or not 1 <= self.trials <= 500):
+            raise ConfigError("A search needs at least one setting to vary and 1 to 500 trials.")
         if self.kind == "cv" and not 2 <= self.folds <= 20:
             raise ConfigError("Cross-validation needs 2 to 20 folds.")
         if not 1 <= self.seeds <= 50:
@@ -50,7 +55,10 @@ class Plan:
         TrainConfig.from_dict(self.base)  # checks the shared settings now, not after the first run
 
     def runs(self) -> list[dict]:
-        """One entry per run: label, config overrides, seed and fold."""
+        """One entry per run: label, config overrides, seed and fold (none ahead for a search: Optuna proposes
+        each trial after the one before)."""
+        if self.kind == "search":
+            return []
         base_seed = int(TrainConfig.from_dict(self.base).seed)
         labels = [(str(v), {self.setting: v}) for v in self.values] if self.kind == "sweep" else [("all", {})]
         folds = range(self.folds) if self.kind == "cv" else [None]
@@ -137,13 +145,18 @@ def list_experiments(root=None) -> list[Experiment]:
 
 
 def run_all(exp: Experiment, corpus: Corpus, train_one, cancelled=lambda: False) -> Experiment:
-    """Run the experiment's queued runs one after another through ``train_one(corpus, cfg) -> (run_id, status)``.
+    """Run the experiment's runs one after another through ``train_one(corpus, cfg, i, observers=()) ->
+    (run_id, status)``; ``observers`` are callbacks the training must also call (a search's pruner).
 
     A run that raises is recorded as failed and the rest go on; ``cancelled()`` true skips what is left.
     """
     plan = exp.plan
     exp.data["status"] = "running"
     exp.save()
+    if plan.kind == "search":
+        from .search import run_trials
+
+        run_trials(exp, corpus, train_one, cancelled)
     for i, r in enumerate(exp.data["runs"]):
         if r["status"] != "queued":
             continue
@@ -155,7 +168,7 @@ def run_all(exp: Experiment, corpus: Corpus, train_one, cancelled=lambda: False)
             cfg = TrainConfig.from_dict(r["overrides"])
             run_corpus = cv_corpus(corpus, plan.folds, r["fold"], cfg) if plan.kind == "cv" else corpus
             run_id, status = train_one(run_corpus, cfg, i)
-            exp.update(i, run_id=run_id, status=status, test_accuracy=_test_accuracy(exp.path.parent.parent, run_id))
+            exp.update(i, run_id=run_id, status=status, test_accuracy=test_accuracy(exp, run_id))
         except Exception as e:  # noqa: BLE001 - one failed run must not stop the others
             exp.update(i, status="failed", error=" ".join(str(e).split())[:300] or type(e).__name__)
     exp.data["status"] = "cancelled" if cancelled() else "finished"
@@ -163,17 +176,26 @@ def run_all(exp: Experiment, corpus: Corpus, train_one, cancelled=lambda: False)
     return exp
 
 
-def _test_accuracy(root: Path, run_id: str | None):
+def run_summary(exp: Experiment, run_id: str | None):
+    """The summary of one of the experiment's runs (None when it has none)."""
     if not run_id:
         return None
     try:
-        return read_summary(run_path(root, run_id)).test_accuracy
+        return read_summary(run_path(exp.path.parent.parent, run_id))
     except RunError:
         return None
 
 
+def test_accuracy(exp: Experiment, run_id: str | None):
+    summary = run_summary(exp, run_id)
+    return None if summary is None else summary.test_accuracy
+
+
 def describe(exp: Experiment) -> str:
     p = exp.data["plan"]
+    if p["kind"] == "search":
+        space = ", ".join(p.get("space") or {})
+        return f"Optuna search over {space} · {len(exp.data['runs'])} of {p.get('trials')} trials"
     what = {"seeds": "repeat", "sweep": f"sweep {p['setting']} over {', '.join(map(str, p['values']))}",
             "cv": f"{p['folds']}-fold cross-validation"}[p["kind"]]
     defaults = TrainConfig().to_dict()  # name only what differs from the defaults; seeds are the plan's own

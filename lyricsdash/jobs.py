@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -26,7 +27,7 @@ from .data import Corpus
 from .engine import train
 from .experiments import Experiment, Plan, run_all
 from .records import RECORD_FIELDS, Callback, MetricsBuffer, evaluated, improves_val
-from .runs import RunRecorder, new_run_id, runs_root
+from .runs import RunFolder, RunRecorder, new_run_id, read_metrics, read_summary, run_path, runs_root
 
 log = logging.getLogger(__name__)
 DONE = ("finished", "stopped", "failed")
@@ -66,12 +67,36 @@ class Snapshot(Progress):
     baselines: dict
 
 
+@dataclass(frozen=True)
+class RunTarget:
+    """The run folder a job writes: a new one (with its data recorded), or a stopped one to resume."""
+
+    runs_dir: str
+    run_id: str
+    data: str = ""
+    source: dict | None = None  # sources.DataSource.to_record()
+    resume: bool = False
+
+    def recorder(self) -> RunRecorder:
+        if self.resume:
+            return RunRecorder.resuming(run_path(self.runs_dir, self.run_id))
+        return RunRecorder(self.runs_dir, self.run_id, self.data, self.source)
+
+    def resume_point(self) -> dict | None:
+        return RunFolder(run_path(self.runs_dir, self.run_id)).resume_point() if self.resume else None
+
+
 class TrainingJob(Callback):
     def __init__(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", cap: int = 20_000,
-                 isolate: bool = True):
+                 isolate: bool = True, source: dict | None = None, resume: str | None = None, observers=()):
+        """``resume``: the id of a stopped run in ``runs_dir`` to go on with (``cfg`` and ``corpus`` its own);
+        ``observers``: callbacks that hear ``on_start`` (its total_steps) and every step's record, here in the
+        server (a search's pruner)."""
         self.corpus, self.cfg, self.data, self.isolate = corpus, cfg, data, isolate
         self.runs_dir = str(runs_root(runs_dir))
-        self.run_id = new_run_id()
+        self.run_id = resume or new_run_id()
+        self.target = RunTarget(self.runs_dir, self.run_id, data, source, resume is not None)
+        self.observers = list(observers)
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
         self.best_step = self.best_val_accuracy = self.latest_test_acc = None
@@ -86,8 +111,8 @@ class TrainingJob(Callback):
             if self.isolate:
                 self._supervise()
             else:
-                recorder = RunRecorder(self.runs_dir, self.run_id, self.data)
-                train(self.corpus, self.cfg, [recorder, self], self.stop_event)
+                train(self.corpus, self.cfg, [self.target.recorder(), self, *self.observers], self.stop_event,
+                      resume_from=self.target.resume_point())
         except Exception as e:  # noqa: BLE001 - reported to the UI, recorded in summary.json
             log.exception("training %s failed", self.run_id)  # the traceback goes to the server console
             self._failed(str(e) or type(e).__name__)
@@ -102,8 +127,7 @@ class TrainingJob(Callback):
         receive, send = ctx.Pipe(duplex=False)
         stop = ctx.Event()
         child = ctx.Process(target=_child_main, name=f"train-{self.run_id}", daemon=True,
-                            args=(self.corpus, self.cfg, self.runs_dir, self.run_id, self.data, send, stop,
-                                  os.getpid()))
+                            args=(self.corpus, self.cfg, self.target, send, stop, os.getpid()))
         child.start()
         send.close()  # the child holds the only writing end: EOF here means the child is gone
         try:
@@ -129,8 +153,12 @@ class TrainingJob(Callback):
         """A message from the training process, handled as the in-thread callbacks handle theirs."""
         if kind == "start":
             self._started(payload["total_steps"], payload["baselines"])
+            for o in self.observers:
+                o.on_start(SimpleNamespace(total_steps=payload["total_steps"]))
         elif kind == "step":
             self.on_step(payload)
+            for o in self.observers:
+                o.on_step(payload)
         elif kind == "end":
             self._ended(payload)
         elif kind == "fail":
@@ -139,6 +167,11 @@ class TrainingJob(Callback):
             self.on_phase(payload)
 
     def _started(self, total_steps: int, baselines: dict) -> None:
+        if self.target.resume:  # the curves so far (the recorder has cut them to the resume point)
+            run_dir = run_path(self.runs_dir, self.run_id)
+            for record in read_metrics(run_dir).to_dict("records"):
+                self.on_step(record | {k: int(record[k]) for k in ("step", "epoch", "tokens")})
+            baselines = read_summary(run_dir).baselines
         with self.lock:
             self.total_steps, self.status, self.baselines = total_steps, "running", baselines
             self.phase = None
@@ -220,12 +253,12 @@ class _Pipe(Callback):
         self._send(("end", result.status))
 
 
-def _child_main(corpus, cfg, runs_dir, run_id, data, conn, stop, parent_pid) -> None:
+def _child_main(corpus, cfg, target: RunTarget, conn, stop, parent_pid) -> None:
     """The training process: the engine, the run folder, and a pipe back to the server's job."""
     try:
-        train(corpus, cfg, [RunRecorder(runs_dir, run_id, data), _Pipe(conn, parent_pid)], stop)
+        train(corpus, cfg, [target.recorder(), _Pipe(conn, parent_pid)], stop, resume_from=target.resume_point())
     except Exception as e:  # noqa: BLE001 - the parent shows it; the traceback goes to the console
-        log.exception("training %s failed", run_id)
+        log.exception("training %s failed", target.run_id)
         _Pipe(conn, parent_pid)._send(("fail", str(e) or type(e).__name__))
     finally:
         conn.close()
@@ -234,8 +267,9 @@ def _child_main(corpus, cfg, runs_dir, run_id, data, conn, stop, parent_pid) -> 
 class ExperimentJob:
     """An experiment's runs, queued one after another through the registry (one training at a time)."""
 
-    def __init__(self, registry: JobRegistry, corpus: Corpus, plan: Plan, runs_dir=None, data: str = ""):
-        self.registry, self.corpus, self.runs_dir, self.data = registry, corpus, runs_dir, data
+    def __init__(self, registry: JobRegistry, corpus: Corpus, plan: Plan, runs_dir=None, data: str = "",
+                 source: dict | None = None):
+        self.registry, self.corpus, self.runs_dir, self.data, self.source = registry, corpus, runs_dir, data, source
         self.exp = Experiment.create(plan, runs_dir, data)
         self.cancel_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"experiment-{self.exp.data['id']}", daemon=True)
@@ -246,8 +280,11 @@ class ExperimentJob:
         except Exception:  # noqa: BLE001 - the experiment file says what happened to each run
             log.exception("experiment %s failed", self.exp.data["id"])
 
-    def _train_one(self, corpus: Corpus, cfg: TrainConfig, i: int) -> tuple[str, str]:
-        job = TrainingJob(corpus, cfg, self.runs_dir, self.data, isolate=self.registry.isolate)
+    def _train_one(self, corpus: Corpus, cfg: TrainConfig, i: int, observers=()) -> tuple[str, str]:
+        job = TrainingJob(corpus, cfg, self.runs_dir, self.data, isolate=self.registry.isolate, observers=observers,
+                          source=self.source if self.exp.data["plan"]["kind"] != "cv" else None)
+        for o in observers:
+            o.bind_stop(job.stop)
         self.registry.current = job  # the Train page follows the run in progress
         job.thread.start()
         while job.thread.is_alive():
@@ -264,8 +301,9 @@ class ExperimentJob:
 
     def progress(self) -> tuple[int, int]:
         """(runs done, runs in all)."""
-        runs = self.exp.data["runs"]
-        return sum(r["status"] not in ("queued", "running") for r in runs), len(runs)
+        runs, plan = self.exp.data["runs"], self.exp.data["plan"]
+        total = plan["trials"] if plan["kind"] == "search" else len(runs)  # a search's trials come one by one
+        return sum(r["status"] not in ("queued", "running") for r in runs), total
 
 
 class JobRegistry:
@@ -277,18 +315,21 @@ class JobRegistry:
         self.current: TrainingJob | None = None
         self.experiment: ExperimentJob | None = None
 
-    def start(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "") -> TrainingJob:
+    def start(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", source: dict | None = None,
+              resume: str | None = None) -> TrainingJob:
+        """Train in the background (``resume``: go on with that stopped run; see ``TrainingJob``)."""
         with self._lock:
             self._refuse_if_busy()
-            job = TrainingJob(corpus, cfg, runs_dir, data, isolate=self.isolate)
+            job = TrainingJob(corpus, cfg, runs_dir, data, isolate=self.isolate, source=source, resume=resume)
             job.thread.start()
             self.current = job
             return job
 
-    def start_experiment(self, corpus: Corpus, plan: Plan, runs_dir=None, data: str = "") -> ExperimentJob:
+    def start_experiment(self, corpus: Corpus, plan: Plan, runs_dir=None, data: str = "",
+                         source: dict | None = None) -> ExperimentJob:
         with self._lock:
             self._refuse_if_busy()
-            self.experiment = ExperimentJob(self, corpus, plan, runs_dir, data)
+            self.experiment = ExperimentJob(self, corpus, plan, runs_dir, data, source)
             self.experiment.thread.start()
             return self.experiment
 

@@ -111,6 +111,8 @@ class Summary:
     confusion_matrix: list = field(default_factory=list)  # of the kept weights on the test songs
     error: str | None = None
     note: str | None = None  # why a run reads as interrupted
+    source: dict | None = None  # the data source to resume from (sources.DataSource.to_record; None: an upload)
+    resumed_at: list = field(default_factory=list)  # the global steps it was resumed from, in order
     # filled on reading, never written to summary.json:
     config: dict = field(default_factory=dict, compare=False)
     annotations: dict = field(default_factory=lambda: {"name": "", "note": ""}, compare=False)
@@ -135,6 +137,7 @@ class RunFolder:
     MODEL, SUMMARY, BASELINE = "model.pt", "summary.json", "baseline.pt"
     ANNOTATIONS = "annotations.json"  # what the user wrote about the run: {"name", "note"}
     TEST = "test_predictions.csv"  # one row per test song: title, true and predicted artist, probabilities
+    RESUME = "resume.pt"  # what a stopped run needs to go on exactly (lyricsdash.resume); gone once finished
     SYSTEM = "system.csv"  # the training process's CPU, memory (and GPU) every few seconds (lyricsdash.system)
 
     def __init__(self, path: str | os.PathLike):
@@ -154,6 +157,7 @@ class RunFolder:
     annotations_path = property(lambda self: self.path / self.ANNOTATIONS)
     test_path = property(lambda self: self.path / self.TEST)
     system_path = property(lambda self: self.path / self.SYSTEM)
+    resume_path = property(lambda self: self.path / self.RESUME)
 
     def test_predictions(self) -> pd.DataFrame | None:
         """The kept weights' answer for every test song (None for runs without the file)."""
@@ -193,6 +197,21 @@ class RunFolder:
 
     def metrics(self) -> pd.DataFrame:
         return read_metrics(self.path)
+
+    def resume_point(self) -> dict:
+        """The resume point of a stopped, failed or interrupted run (``lyricsdash.resume``; plain tensors,
+        loaded with ``weights_only=True``); a RunError says why a run cannot be resumed."""
+        s = self.summary()
+        if s.status in ("finished", "running"):
+            raise RunError(f"Run {self.run_id} is {s.status}: there is nothing to resume." if s.status == "finished"
+                           else f"Run {self.run_id} is still training.")
+        if not self.resume_path.is_file():
+            raise RunError(f"Run {self.run_id} has no resume point: it ended before its first epoch did (or was "
+                           "saved by a version without resume points). Train it again.")
+        try:
+            return torch.load(self.resume_path, weights_only=True, map_location="cpu")
+        except Exception as e:  # noqa: BLE001 - torn, truncated or foreign: one clear message
+            raise RunError(f"Run {self.run_id}: {self.RESUME} cannot be read ({_one_line(e)}).") from None
 
     def checkpoint_time(self) -> float | None:
         """model.pt's modification time (a cache key: a newer checkpoint loads afresh), None without one."""
@@ -239,18 +258,36 @@ def save_weights(path: Path, spec: dict, state: dict, step: int) -> None:
 
 
 class RunRecorder(Callback):
-    """Writes a run folder as training happens."""
+    """Writes a run folder as training happens (``resuming``: goes on writing one that was stopped)."""
 
-    def __init__(self, root: str | os.PathLike | None = None, run_id: str | None = None, data: str = ""):
+    def __init__(self, root: str | os.PathLike | None = None, run_id: str | None = None, data: str = "",
+                 source: dict | None = None):
         self.run_id = run_id or new_run_id()
         self.dir = run_path(runs_root(root), self.run_id)
         self.folder = RunFolder(self.dir)
-        self.data, self.summary, self._csv, self._saved_step = data, None, None, None
+        self.data, self.source, self.summary, self._csv, self._saved_step = data, source, None, None, None
         self._events = self._system = None
+        self._resuming = False
+
+    @classmethod
+    def resuming(cls, run_dir: str | os.PathLike) -> RunRecorder:
+        """A recorder that continues ``run_dir`` from its resume point (``train(..., resume_from=...)``)."""
+        run_dir = Path(run_dir)
+        rec = cls(run_dir.parent, run_dir.name)
+        rec._resuming = True
+        return rec
 
     def on_start(self, info) -> None:
+        self.spec, self.test_songs, self._config = info.model_spec, info.test_songs, info.config
+        if self._resuming:
+            self._reopen(info)
+        else:
+            self._create(info)
+        self._events = EventWriter(self.dir, purge_step=info.resumed_step + 1 if info.resumed_step else None)
+        self._system = SystemSampler(self.folder.system_path, str(info.device), append=self._resuming)
+
+    def _create(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
-        self.spec, self.test_songs = info.model_spec, info.test_songs
         write_json(self.folder.config_path, info.config)
         atomic_write(self.folder.vocab_path, info.vocab.to_json())
         write_json(self.folder.labels_path, info.labels)
@@ -259,16 +296,33 @@ class RunRecorder(Callback):
             torch.save(info.baseline_model.to_blob(), buf)
             atomic_write(self.folder.baseline_path, buf.getvalue())
         self.summary = Summary(self.run_id, "running", os.getpid(), socket.gethostname(), _now(), data=self.data,
-                               corpus=info.corpus, params=info.params, architecture=info.architecture,
-                               device=info.device, keep=info.config.get("keep", "best_val"),
-                               total_steps=info.total_steps, baselines=info.baselines)
+                               source=self.source, corpus=info.corpus, params=info.params,
+                               architecture=info.architecture, device=info.device,
+                               keep=info.config.get("keep", "best_val"), total_steps=info.total_steps,
+                               baselines=info.baselines)
         self._write()
         self._file = open(self.folder.metrics_path, "w", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
         self._csv.writeheader()
         self._file.flush()
-        self._events, self._config = EventWriter(self.dir), info.config
-        self._system = SystemSampler(self.folder.system_path, str(info.device))
+
+    def _reopen(self, info) -> None:
+        """The stopped run's folder, its metrics cut to the resume point's step (a run killed mid-epoch wrote
+        steps past it, which are trained again), its summary running again."""
+        s = self.summary = read_summary(self.dir)
+        s.status, s.pid, s.host, s.finished_at, s.error, s.note = \
+            "running", os.getpid(), socket.gethostname(), None, None, None
+        s.steps, s.device, s.resumed_at = info.resumed_step, info.device, [*s.resumed_at, info.resumed_step]
+        self._saved_step = s.kept_step
+        self._write()
+        truncate_metrics(self.folder.metrics_path, info.resumed_step)
+        self._file = open(self.folder.metrics_path, "a", newline="", encoding="utf-8")
+        self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
+
+    def on_resume_point(self, point: dict) -> None:
+        buf = io.BytesIO()
+        torch.save(point, buf)
+        atomic_write(self.folder.resume_path, buf.getvalue())
 
     def on_step(self, record: dict) -> None:
         self._csv.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
@@ -309,6 +363,8 @@ class RunRecorder(Callback):
             result.status, _now(), result.train_seconds, result.eval_seconds
         s.steps, s.tokens, s.confusion_matrix = result.steps, result.tokens, result.confusion
         s.tokens_per_second = result.tokens / max(result.train_seconds, 1e-9)
+        if result.status == "finished":  # nothing left to resume
+            self.folder.resume_path.unlink(missing_ok=True)
         self._close()
 
     def on_fail(self, error: BaseException) -> None:
@@ -335,6 +391,16 @@ class RunRecorder(Callback):
             self._events = None
 
 
+def truncate_metrics(path: Path, step: int) -> None:
+    """Keep metrics.csv's header and its complete rows up to ``step`` (atomically)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        text = f.read()
+    lines = text[: text.rfind("\n") + 1].splitlines(keepends=True)  # a torn last line is dropped
+    keep = lines[:1] + [line for line in lines[1:] if line.split(",", 1)[0].isdigit()
+                        and int(line.split(",", 1)[0]) <= step]
+    atomic_write(path, "".join(keep))
+
+
 def test_table(result, titles: list[str]) -> pd.DataFrame:
     """One row per test song: title, true artist, predicted artist, probability of the true one, right or not,
     and every artist's probability."""
@@ -344,6 +410,10 @@ def test_table(result, titles: list[str]) -> pd.DataFrame:
              "predicted": labels[pred[i]], "p_true": probs[i][t], "correct": pred[i] == t,
              **{f"p({a})": probs[i][j] for j, a in enumerate(labels)}} for i, t in enumerate(result.test_labels)]
     return pd.DataFrame(rows)
+
+
+def _one_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
 
 
 def _now() -> str:

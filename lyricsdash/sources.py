@@ -37,6 +37,20 @@ class DataSource:
         found = assignment_files()
         return cls("assignment", str(found[0]), str(found[1])) if found else None
 
+    def to_record(self) -> dict | None:
+        """What a run folder keeps to load these songs again (a resume); None for an upload, whose bytes are
+        not kept."""
+        if self.kind == "upload":
+            return None
+        return {"kind": self.kind, "train": self.train, "test": self.test, "artists": list(self.artists),
+                "top_k": self.top_k}
+
+    @classmethod
+    def from_record(cls, record: dict) -> DataSource:
+        artists = tuple(record.get("artists") or ())
+        return cls(record["kind"], record.get("train"), record.get("test"), artists=artists,
+                   top_k=int(record.get("top_k") or 0))
+
     def describe(self) -> str:
         if self.kind == "demo":
             return DEMO_LABEL

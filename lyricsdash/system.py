@@ -51,8 +51,9 @@ class SystemSampler:
     ``step`` is set by the training thread (a plain int: reading a stale one is harmless).
     """
 
-    def __init__(self, path: Path, device: str = "cpu", every_s: float = EVERY_S):
-        self.path, self.every_s, self.step = path, every_s, 0
+    def __init__(self, path: Path, device: str = "cpu", every_s: float = EVERY_S, append: bool = False):
+        """``append``: a resumed run adds its rows to the file (elapsed_s then counts from the resume)."""
+        self.path, self.every_s, self.step, self.append = path, every_s, 0, append and path.exists()
         self._gpu, self._proc = _Gpu(device), psutil.Process()
         self._done = threading.Event()
         self._t0 = time.perf_counter()
@@ -61,10 +62,11 @@ class SystemSampler:
         self._thread.start()
 
     def _loop(self) -> None:
-        with open(self.path, "w", newline="", encoding="utf-8") as f:
+        with open(self.path, "a" if self.append else "w", newline="", encoding="utf-8") as f:
             out = csv.writer(f)
-            out.writerow(FIELDS)
-            f.flush()
+            if not self.append:
+                out.writerow(FIELDS)
+                f.flush()
             while not self._done.wait(self.every_s):
                 out.writerow(self.sample())
                 f.flush()

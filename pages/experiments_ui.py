@@ -9,17 +9,22 @@ from lyricsdash.config import ConfigError, TrainConfig, field_names, field_spec
 from lyricsdash.experiments import Experiment, Plan, describe, list_experiments
 from lyricsdash.jobs import JobBusy
 from lyricsdash.runs import RunFolder
+from lyricsdash.search import JOURNAL, best_trial, parse_space, search_figures
 from pages.common import pct, registry, runs_dir
 from pages.widgets import LABELS
 
-MODES = {"seeds": "Repeat with N seeds", "sweep": "Sweep one setting (× seeds)", "cv": "k-fold cross-validation"}
+MODES = {"seeds": "Repeat with N seeds", "sweep": "Sweep one setting (× seeds)", "cv": "k-fold cross-validation",
+         "search": "Search settings (Optuna)"}
 SWEEPABLE = [n for n in field_names() if field_spec(n)["type"] in (int, float) and n not in ("seed", "threads")] \
     + [n for n in field_names() if field_spec(n)["choices"]]
+SEARCHABLE = SWEEPABLE + [n for n in field_names() if field_spec(n)["type"] is bool and n != "baselines"]
 
 
 def experiment_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None:
     """Plan an experiment of the current settings and queue its runs."""
     mode = st.radio("Experiment", list(MODES), format_func=MODES.get, horizontal=True, key="ui_exp_mode")
+    if mode == "search":
+        return search_starter(cfg, corpus, source, disabled)
     c1, c2, c3 = st.columns(3)
     seeds = c1.number_input("Seeds per setting", 1, 20, 3 if mode != "cv" else 1, key=f"ui_exp_seeds_{mode}")
     setting, values, folds = None, [], 0
@@ -42,10 +47,63 @@ def experiment_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None
                "the mean and the min–max over seeds or folds.")
     if st.button("▶ Start experiment", disabled=disabled or corpus is None, key="start_experiment"):
         try:
-            registry().start_experiment(corpus, plan, runs_dir(), data=source.describe())
+            registry().start_experiment(corpus, plan, runs_dir(), data=source.describe(), source=source.to_record())
             st.rerun()
         except JobBusy as e:
             st.error(str(e))
+
+
+def _full_range(name: str) -> str:
+    spec = field_spec(name)
+    if spec["choices"]:
+        return ",".join(spec["choices"])
+    return "false,true" if spec["type"] is bool else f"{spec['min']}:{spec['max']}"
+
+
+def search_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None:
+    """Plan an Optuna search: which settings, their ranges, how many trials."""
+    names = st.multiselect("Settings to search", SEARCHABLE, default=["lr", "hidden_size"], key="ui_search_names",
+                           format_func=lambda n: LABELS.get(n, n))
+    cols = st.columns(max(1, len(names)))
+    ranges = [col.text_input(LABELS.get(n, n), _full_range(n), key=f"ui_search_range_{n}",
+                             help="lo:hi for a number (its whole range by default), a,b,c for values")
+              for n, col in zip(names, cols, strict=False)]
+    specs = [f"{n}={r}" for n, r in zip(names, ranges, strict=True)]
+    trials = st.number_input("Trials", 1, 200, 20, key="ui_search_trials")
+    try:
+        space = parse_space(specs)
+        plan = Plan("search", {k: v for k, v in cfg.to_dict().items() if k not in space}, space=space,
+                    trials=int(trials))
+    except ConfigError as e:
+        st.error(str(e))
+        return
+    st.caption(f"Up to {plan.trials} runs, one after another: Optuna proposes each run's settings from the earlier "
+               "ones' validation accuracy (never the test set), and stops a run whose validation accuracy at an "
+               "epoch's end is below the median of the earlier runs there. The other settings are those above.")
+    if st.button("▶ Start search", disabled=disabled or corpus is None, key="start_search"):
+        try:
+            registry().start_experiment(corpus, plan, runs_dir(), data=source.describe(), source=source.to_record())
+            st.rerun()
+        except JobBusy as e:
+            st.error(str(e))
+
+
+def search_results(exp: Experiment, key: str) -> None:
+    """The trials of a search, and Optuna's own figures of its study."""
+    rows = [{"trial": r["trial"], "status": r["status"], "validation acc (objective)": r["value"],
+             "test acc": r["test_accuracy"], **r["params"], "run": r["run_id"]} for r in exp.data["runs"]]
+    if not rows:
+        st.caption("No trial yet.")
+        return
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"validation acc (objective)": percent, "test acc": percent})
+    figures = search_figures(exp)
+    for (title, fig), col in zip(figures.items(), st.columns(len(figures)) if figures else [], strict=True):
+        if isinstance(fig, str):
+            col.caption(f"{title}: {fig}")
+        else:
+            col.plotly_chart(fig, width="stretch", key=f"{key}_{title}")
 
 
 def experiment_progress() -> None:
@@ -96,6 +154,12 @@ def experiments_list() -> None:
     failed = [r for r in exp.data["runs"] if r["status"] == "failed"]
     if failed:
         st.warning(f"{len(failed)} run(s) failed: " + "; ".join(r.get("error", "?") for r in failed[:3]))
+    if exp.data["plan"]["kind"] == "search":
+        search_results(exp, f"exp_{chosen}")
+        best = best_trial(exp)
+        st.caption(f"Saved in {exp.path.parent.name}/{exp.path.name}/: experiment.json and Optuna's journal "
+                   f"({JOURNAL})" + (f"; best: {best['label']}, validation {pct(best['value'])}." if best else "."))
+        return
     experiment_results(exp, f"exp_{chosen}")
     done = {label: r["mean"] for label, r in exp.results().items() if r["n"]}
     best = max(done, key=done.get, default=None)

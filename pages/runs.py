@@ -6,11 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from lyricsdash import charts
+from lyricsdash.data import DataError
+from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_html, report_text
-from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs
+from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs, load_config
+from lyricsdash.sources import DataSource
 from pages.common import flash, page_setup, pct, registry, runs_dir
 from pages.experiments_ui import experiments_list
 from pages.explorer import test_explorer
+from pages.source import current_source, load_corpus
 
 st.title("Runs")
 page_setup()
@@ -104,6 +108,24 @@ d2.download_button(f"Download {folder.METRICS}", folder.metrics().to_csv(index=F
 d3.download_button("Download the report (HTML)", partial(report_html, run, folder.metrics()), f"{rid}-report.html",
                    "text/html", key="dl_report", help="The assignment's report with the curves and the confusion "
                    "matrix, one self-contained page (as `python -m lyricsdash report --run RUN --out FILE`).")
+RESUMABLE = ("stopped", "interrupted", "failed")
+if run.status in RESUMABLE and folder.resume_path.exists():
+    upload = run.source is None
+    help_ = ("Go on from where it stopped, in the same folder, exactly as if it had never stopped "
+             f"(step {run.steps:,} of {run.total_steps:,}; an interrupted run goes on from its last epoch's end). "
+             + ("It trained on an uploaded file: the sidebar's upload must be that same file." if upload else ""))
+    if st.button("▶ Resume training", key=f"resume_{rid}", help=help_, disabled=registry().running()):
+        try:
+            source = current_source() if upload else DataSource.from_record(run.source)
+            if source is None:
+                raise DataError("Upload the run's training file in the sidebar first.")
+            cfg = load_config(folder.path)
+            registry().start(load_corpus(source, cfg.val_fraction, cfg.seed), cfg, runs_dir(), data=run.data,
+                             resume=rid)
+            st.switch_page("pages/train.py")  # watch it there
+        except (DataError, RunError, JobBusy) as e:
+            st.error(str(e))
+
 system = folder.system()
 if not system.empty:
     with st.expander("System: the training process's CPU and memory (and GPU), every few seconds"):

@@ -75,7 +75,7 @@ elif running is not None:
 left, mid, right = st.columns([1, 1, 4])
 if left.button("▶ Start training", type="primary", disabled=jobs.running() or corpus is None, key="start"):
     try:
-        jobs.start(corpus, cfg, runs_dir(), data=source.describe())
+        jobs.start(corpus, cfg, runs_dir(), data=source.describe(), source=source.to_record())
         st.rerun()  # redraw every control as the running run's, disabled
     except JobBusy as e:
         st.error(str(e))

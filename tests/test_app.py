@@ -427,3 +427,50 @@ def test_classify_first_shows_the_finished_run_best_on_validation_not_the_newest
     assert read_summary(weak.dir).kept_val_accuracy < read_summary(good.dir).kept_val_accuracy
     at = open_page(app(), "pages/classify.py")
     assert at.selectbox(key="ui_classify_run").value == "a-good"
+
+
+def test_a_stopped_run_resumes_from_the_runs_page_and_finishes_in_its_folder(app, runs_dir, corpus, tiny_cfg):
+    import threading
+
+    from test_resume import StopAt
+
+    from lyricsdash.runs import read_metrics, read_summary
+    from lyricsdash.sources import DataSource
+    from pages.common import registry
+
+    stop = threading.Event()
+    rec = RunRecorder(runs_dir, data="demo", source=DataSource("demo").to_record())
+    train(corpus, tiny_cfg, [rec, StopAt(5, stop)], stop)
+    at = open_page(app(), "pages/runs.py")
+    at.button(key=f"resume_{rec.run_id}").click().run()
+    assert not at.exception and not at.error
+    job = registry().current
+    assert job is not None and job.run_id == rec.run_id
+    job.thread.join(120)
+    summary = read_summary(rec.dir)
+    assert summary.status == "finished" and summary.resumed_at == [5], job.error
+    assert read_metrics(rec.dir)["step"].tolist() == list(range(1, summary.total_steps + 1))
+    assert job.snapshot().metrics["step"].tolist()[:5] == [1, 2, 3, 4, 5]  # the curves before the stop too
+    at = open_page(app(), "pages/runs.py")
+    assert not any(b.key == f"resume_{rec.run_id}" for b in at.button)  # finished: nothing to resume
+
+
+def test_an_optuna_search_runs_from_the_train_page_and_shows_its_study_on_runs(app):
+    from pages.common import registry
+
+    at = open_page(app(), "pages/train.py")
+    at.select_slider(key="cfg_epochs").set_value(2).run()
+    at.radio(key="ui_exp_mode").set_value("search").run()
+    at.text_input(key="ui_search_range_hidden_size").set_value("8:16").run()
+    at.number_input(key="ui_search_trials").set_value(3).run()
+    at.button(key="start_search").click().run()
+    assert not at.exception and not at.error
+    job = registry().experiment
+    job.thread.join(300)
+    runs = job.exp.data["runs"]
+    assert len(runs) == 3 and all(8 <= r["params"]["hidden_size"] <= 16 for r in runs)
+    at = open_page(app(), "pages/runs.py")
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "validation acc (objective)" in d.value.columns)
+    assert len(table) == 3 and set(table["status"]) <= {"finished", "pruned"}
+    assert len(at.get("plotly_chart")) >= 2  # Optuna's history and parallel coordinates (and importances)

@@ -75,11 +75,11 @@ def test_a_failing_run_does_not_stop_the_rest(corpus, runs_dir, monkeypatch):
 
     real, calls = jobs.train, []
 
-    def flaky(corpus, cfg, callbacks, stop):
+    def flaky(corpus, cfg, callbacks, stop, **kw):
         calls.append(cfg.seed)
         if len(calls) == 1:
             raise RuntimeError("the first run breaks")
-        return real(corpus, cfg, callbacks, stop)
+        return real(corpus, cfg, callbacks, stop, **kw)
 
     monkeypatch.setattr(jobs, "train", flaky)
     registry = JobRegistry(isolate=False)
