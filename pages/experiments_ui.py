@@ -79,7 +79,8 @@ def search_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None:
         return
     st.caption(f"Up to {plan.trials} runs, one after another: Optuna proposes each run's settings from the earlier "
                "ones' validation accuracy (never the test set), and stops a run whose validation accuracy at an "
-               "epoch's end is below the median of the earlier runs there. The other settings are those above.")
+               "epoch's end (from the third on, once five runs have finished) is below the median of the earlier runs "
+               "there. The other settings are those above.")
     if st.button("▶ Start search", disabled=disabled or corpus is None, key="start_search"):
         try:
             registry().start_experiment(corpus, plan, runs_dir(), data=source.describe(), source=source.to_record())
