@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,8 +76,6 @@ class StartInfo:
     device: str
     corpus: dict
     config: dict
-    baselines: dict[str, dict] = field(default_factory=dict)  # name -> {"val_acc", "test_acc", ...}
-    baseline_model: object | None = None  # the best baseline by validation (baselines.BaselineModel)
     test_songs: list[str] = field(default_factory=list)  # the test songs' titles, in order
     resumed_step: int = 0  # a resumed run's step before its first new one (0: a fresh run)
 
@@ -243,11 +242,11 @@ class _Loop:
         for cb in self.callbacks:
             getattr(cb, name, lambda *a: None)(*args)
 
-    def info(self, corpus_summary: dict, baselines: tuple, test_songs: list[str]) -> StartInfo:
+    def info(self, corpus_summary: dict, test_songs: list[str]) -> StartInfo:
         return StartInfo(count_parameters(self.model), describe(self.model), self.model.spec.to_dict(),
                          self.data.labels, self.data.vocab, self.total_steps, self.steps_per_epoch,
                          len(self.data.train.seqs), self.data.train.n_tokens, str(self.device), corpus_summary,
-                         self.cfg.to_dict() | {"world_size": self.world.size}, *baselines, test_songs, self.step)
+                         self.cfg.to_dict() | {"world_size": self.world.size}, test_songs, self.step)
 
     def step_once(self, idx: np.ndarray) -> tuple[float, float, int]:
         """One global step; with several ranks each trains its shard and the figures are summed over ranks."""
@@ -298,8 +297,11 @@ class _Loop:
         c = self.latest
         return Checkpoint(c.step, c.val_acc, c.val_loss, c.test_acc, c.test_loss, self._state())
 
-    def run(self, corpus_summary: dict, baselines: tuple = ({}, None), test_songs: list[str] = ()) -> TrainResult:
-        self._emit("on_start", self.info(corpus_summary, baselines, list(test_songs)))
+    def run(self, corpus_summary: dict, baselines: Future | None = None, test_songs: list[str] = ()) -> TrainResult:
+        """Train; ``baselines``: their fit, running beside the first steps (``fit_baselines``' result), handed to
+        callbacks (``on_baselines``) at the first step after it is done, or at the end."""
+        self.baselines, self._pending = {}, baselines
+        self._emit("on_start", self.info(corpus_summary, list(test_songs)))
         start = self.resumed
         t0, status = time.perf_counter() - start.elapsed_s, "finished"
         for epoch in range(start.epoch, self.cfg.epochs + 1):
@@ -322,7 +324,16 @@ class _Loop:
             self._resume_point(epoch, done, len(batches), epoch_rng, time.perf_counter() - t0)
             if status == "stopped" or self.stopping(bool(self.cfg.patience) and self.since_best >= self.cfg.patience):
                 break
-        return self.finish(status, time.perf_counter() - t0, baselines[0])
+        self._hand_baselines(wait=True)
+        return self.finish(status, time.perf_counter() - t0, self.baselines)
+
+    def _hand_baselines(self, wait: bool = False) -> None:
+        """Pass the baselines on once their fit is done (from this thread, as every callback is called)."""
+        if self._pending is None or not (wait or self._pending.done()):
+            return
+        self.baselines, model = self._pending.result()  # a fit that raised fails the run here
+        self._pending = None
+        self._emit("on_baselines", self.baselines, model)
 
     def train_and_report(self, idx: np.ndarray, epoch: int, epoch_end: bool, t0: float) -> None:
         """One step, its record (evaluated when the clock says so, at an epoch's end, or where a stop ends the
@@ -338,6 +349,7 @@ class _Loop:
             self.evaluate_and_choose(rec)
         rec["elapsed_s"] = time.perf_counter() - t0
         self._emit("on_step", rec)
+        self._hand_baselines()
 
     def _resume_point(self, epoch: int, done: int, n_batches: int, epoch_rng: tuple, elapsed_s: float) -> None:
         """Hand callbacks the state to go on from here (``lyricsdash.resume``): the next epoch after a whole
@@ -410,10 +422,11 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
         soft = soft_targets(corpus.train, corpus.labels, cfg.tokens, cfg.seed) if cfg.distill > 0 else None
         phase("building the model")
         loop = _Loop(data, cfg, callbacks, stop, world, soft, resume_from)
-        baselines = ({}, None)
-        if cfg.baselines and world.main and resume_from is None:
-            phase("fitting the baselines (majority class, TF-IDF + logistic regression)")
-            baselines = fit_baselines(corpus, cfg.seed, keep_model=True, tokens=cfg.tokens)
+        baselines = None
+        if cfg.baselines and world.main and resume_from is None:  # on the core training leaves idle
+            pool = ThreadPoolExecutor(1, thread_name_prefix="lyricsdash-baselines")
+            baselines = pool.submit(fit_baselines, corpus, cfg.seed, keep_model=True, tokens=cfg.tokens)
+            pool.shutdown(wait=False)
         return loop.run(corpus.summary(), baselines, corpus.test["song"].astype(str).tolist())
     except BaseException as e:
         for cb in callbacks:

@@ -152,7 +152,7 @@ class TrainingJob(Callback):
     def _relay(self, kind: str, payload) -> None:
         """A message from the training process, handled as the in-thread callbacks handle theirs."""
         if kind == "start":
-            self._started(payload["total_steps"], payload["baselines"])
+            self._started(payload["total_steps"])
             for o in self.observers:
                 o.on_start(SimpleNamespace(total_steps=payload["total_steps"]))
         elif kind == "step":
@@ -165,16 +165,17 @@ class TrainingJob(Callback):
             self._failed(payload)
         elif kind == "phase":
             self.on_phase(payload)
+        elif kind == "baselines":
+            self.on_baselines(payload, None)
 
-    def _started(self, total_steps: int, baselines: dict) -> None:
+    def _started(self, total_steps: int) -> None:
         if self.target.resume:  # the curves so far (the recorder has cut them to the resume point)
             run_dir = run_path(self.runs_dir, self.run_id)
             for record in read_metrics(run_dir).to_dict("records"):
                 self.on_step(record | {k: int(record[k]) for k in ("step", "epoch", "tokens")})
-            baselines = read_summary(run_dir).baselines
+            self.on_baselines(read_summary(run_dir).baselines, None)  # measured before the stop
         with self.lock:
-            self.total_steps, self.status, self.baselines = total_steps, "running", baselines
-            self.phase = None
+            self.total_steps, self.status, self.phase = total_steps, "running", None
 
     def _ended(self, status: str) -> None:
         with self.lock:
@@ -186,7 +187,11 @@ class TrainingJob(Callback):
             self.phase = text
 
     def on_start(self, info) -> None:
-        self._started(info.total_steps, info.baselines)
+        self._started(info.total_steps)
+
+    def on_baselines(self, baselines: dict, model) -> None:
+        with self.lock:
+            self.baselines = baselines
 
     def on_step(self, record: dict) -> None:
         with self.lock:
@@ -244,7 +249,10 @@ class _Pipe(Callback):
         self._send(("phase", text))
 
     def on_start(self, info) -> None:
-        self._send(("start", {"total_steps": info.total_steps, "baselines": info.baselines}))
+        self._send(("start", {"total_steps": info.total_steps}))
+
+    def on_baselines(self, baselines: dict, model) -> None:
+        self._send(("baselines", baselines))
 
     def on_step(self, record: dict) -> None:
         self._send(("step", record))

@@ -291,15 +291,10 @@ class RunRecorder(Callback):
         write_json(self.folder.config_path, info.config)
         atomic_write(self.folder.vocab_path, info.vocab.to_json())
         write_json(self.folder.labels_path, info.labels)
-        if info.baseline_model is not None:
-            buf = io.BytesIO()
-            torch.save(info.baseline_model.to_blob(), buf)
-            atomic_write(self.folder.baseline_path, buf.getvalue())
         self.summary = Summary(self.run_id, "running", os.getpid(), socket.gethostname(), _now(), data=self.data,
                                source=self.source, corpus=info.corpus, params=info.params,
                                architecture=info.architecture, device=info.device,
-                               keep=info.config.get("keep", "best_val"), total_steps=info.total_steps,
-                               baselines=info.baselines)
+                               keep=info.config.get("keep", "best_val"), total_steps=info.total_steps)
         self._write()
         self._file = open(self.folder.metrics_path, "w", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
@@ -318,6 +313,14 @@ class RunRecorder(Callback):
         truncate_metrics(self.folder.metrics_path, info.resumed_step)
         self._file = open(self.folder.metrics_path, "a", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
+
+    def on_baselines(self, baselines: dict, model) -> None:
+        if model is not None:
+            buf = io.BytesIO()
+            torch.save(model.to_blob(), buf)
+            atomic_write(self.folder.baseline_path, buf.getvalue())
+        self.summary.baselines = baselines
+        self._write()
 
     def on_resume_point(self, point: dict) -> None:
         buf = io.BytesIO()

@@ -151,7 +151,7 @@ def test_integrated_gradients_agree_with_captum(trained):
     """Captum's IntegratedGradients (Gauss-Legendre, 256 steps) is the reference, on every window where it
     converges (its own attributions add up to the window's score change within 1e-3 nats). From the all-<unk>
     song the path is so steep near its start that a fixed grid of 256 steps never converges there, so both
-    integrate from a tenth of the way along; on windows steep even then, only ours adds up. bench/captum.py
+    integrate from a tenth of the way along; on windows steep even then, only ours adds up. bench/ig_vs_captum.py
     counts the gradient evaluations each needs for a given gap on the whole path."""
     from captum.attr import IntegratedGradients
 

@@ -121,10 +121,20 @@ def test_before_its_first_step_a_run_says_what_it_is_doing(corpus, tiny_cfg, run
         def on_start(self, info):
             self.events.append("START")
 
+        def on_step(self, record):
+            self.events.append("STEP")
+
+        def on_baselines(self, baselines, model):
+            self.events.append(("BASELINES", sorted(baselines), model is not None))
+
     heard = Heard()
     train(corpus, tiny_cfg, [heard])
-    assert heard.events[-1] == "START" and len(heard.events) >= 3
-    assert heard.events[0].startswith("preparing the data") and any("baselines" in e for e in heard.events)
+    start = heard.events.index("START")
+    assert heard.events[0].startswith("preparing the data") and start >= 2
+    # the baselines are fitted beside the first steps, not before them, and heard once
+    (i, got), = [(i, e) for i, e in enumerate(heard.events) if isinstance(e, tuple)]
+    assert i > start + 1 and heard.events[start + 1] == "STEP"
+    assert got == ("BASELINES", ["majority", "tfidf_chars", "tfidf_tokens", "tfidf_words"], True)
 
 
 def test_the_status_of_a_starting_job_names_its_phase_and_the_wait(corpus, tiny_cfg, runs_dir):

@@ -1,8 +1,8 @@
 """The explanations' adaptive Integrated Gradients against Captum's fixed grids, on the whole path from the
 all-<unk> song: gradient evaluations and the completeness gap each reaches.
 
-    python bench/captum.py                 # the default config on the assignment split, 10 test songs
-    python bench/captum.py --songs 5 --demo
+    python bench/ig_vs_captum.py                 # the default config on the assignment split, 10 test songs
+    python bench/ig_vs_captum.py --songs 5 --demo
 
 For each song: ours (``lyricsdash.explain``, default tolerance) and Captum's ``IntegratedGradients``
 (Gauss-Legendre) at several step counts. An evaluation is one window's forward and backward pass. The gap is
