@@ -18,7 +18,7 @@ from .data import DataError, read_lyrics
 from .engine import TrainingError, train
 from .experiments import Experiment, Plan, describe, run_all
 from .predictor import PredictError, Predictor, score_table
-from .records import Callback, evaluated
+from .records import Callback, Status, evaluated
 from .report import pct, report_text
 from .resume import ResumeError
 from .runs import (
@@ -285,7 +285,8 @@ def _experiment(args, plan: Plan) -> int:
 def _search_report(args, exp: Experiment) -> int:
     runs = exp.data["runs"]
     best = best_trial(exp)
-    counts = {s: sum(r["status"] == s for r in runs) for s in ("finished", "pruned", "failed", "stopped")}
+    kinds = (Status.FINISHED, Status.PRUNED, Status.FAILED, Status.STOPPED)
+    counts = {s: sum(r["status"] == s for r in runs) for s in kinds}
     print(f"{len(runs)} trials: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     if best:
         print(f"best: {best['label']}, validation accuracy {pct(best['value'])} (test {pct(best['test_accuracy'])}), "

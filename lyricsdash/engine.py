@@ -31,7 +31,7 @@ from .evaluate import EvalSet, confusion_matrix
 from .model import LyricsLSTM, ModelSpec, count_parameters, describe
 from .nb import init_embedding, lr_log_ratios, nb_log_ratios
 from .prepare import Prepared, prepare
-from .records import RECORD_FIELDS, Callback
+from .records import RECORD_FIELDS, Callback, Status
 from .teacher import soft_targets
 from .text import PAD_ID, UNK_ID, Vocab
 
@@ -82,7 +82,7 @@ class StartInfo:
 
 @dataclass
 class TrainResult:
-    status: str  # "finished" or "stopped"
+    status: Status  # FINISHED or STOPPED
     model: LyricsLSTM  # holds the kept weights
     vocab: Vocab
     labels: list[str]
@@ -303,7 +303,7 @@ class _Loop:
         self.baselines, self._pending = {}, baselines
         self._emit("on_start", self.info(corpus_summary, list(test_songs)))
         start = self.resumed
-        t0, status = time.perf_counter() - start.elapsed_s, "finished"
+        t0, status = time.perf_counter() - start.elapsed_s, Status.FINISHED
         for epoch in range(start.epoch, self.cfg.epochs + 1):
             first = epoch == start.epoch
             if first and start.epoch_rng is not None:
@@ -312,7 +312,7 @@ class _Loop:
             batches = bucket_batches(self.data.train.lengths, self.cfg.batch_size, self.rng)
             for i in range(done, len(batches)):
                 if self.stopping(self.stop.is_set()):
-                    status = "stopped"
+                    status = Status.STOPPED
                     break
                 self.train_and_report(batches[i], epoch, i == len(batches) - 1, t0)
                 done = i + 1
@@ -322,7 +322,8 @@ class _Loop:
                 self.since_best = 0 if self.best.step != self.best_before else self.since_best + 1
                 self.best_before = self.best.step
             self._resume_point(epoch, done, len(batches), epoch_rng, time.perf_counter() - t0)
-            if status == "stopped" or self.stopping(bool(self.cfg.patience) and self.since_best >= self.cfg.patience):
+            patient = bool(self.cfg.patience) and self.since_best >= self.cfg.patience
+            if status == Status.STOPPED or self.stopping(patient):
                 break
         self._hand_baselines(wait=True)
         return self.finish(status, time.perf_counter() - t0, self.baselines)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import ConfigError, TrainConfig, field_names, field_spec, parse_value
 from .data import Corpus, make_corpus
+from .records import Status
 from .runs import EXPERIMENTS as DIR
 from .runs import RunError, _now, new_run_id, read_summary, run_path, runs_root, write_json
 
@@ -93,8 +94,8 @@ class Experiment:
         exp_id = new_run_id()
         path = runs_root(root) / DIR / exp_id
         path.mkdir(parents=True)
-        runs = [{**r, "run_id": None, "status": "queued", "test_accuracy": None} for r in plan.runs()]
-        exp = cls(path, {"id": exp_id, "created_at": _now(), "status": "queued", "data": source,
+        runs = [{**r, "run_id": None, "status": Status.QUEUED, "test_accuracy": None} for r in plan.runs()]
+        exp = cls(path, {"id": exp_id, "created_at": _now(), "status": Status.QUEUED, "data": source,
                          "plan": asdict(plan), "runs": runs})
         exp.save()
         return exp
@@ -124,7 +125,7 @@ class Experiment:
         for r in self.data["runs"]:
             entry = out.setdefault(r["label"], {"runs": [], "accuracies": []})
             entry["runs"].append(r["run_id"])
-            if r["status"] == "finished" and r["test_accuracy"] is not None:
+            if r["status"] == Status.FINISHED and r["test_accuracy"] is not None:
                 entry["accuracies"].append(r["test_accuracy"])
         for entry in out.values():
             acc = entry["accuracies"]
@@ -151,27 +152,27 @@ def run_all(exp: Experiment, corpus: Corpus, train_one, cancelled=lambda: False)
     A run that raises is recorded as failed and the rest go on; ``cancelled()`` true skips what is left.
     """
     plan = exp.plan
-    exp.data["status"] = "running"
+    exp.data["status"] = Status.RUNNING
     exp.save()
     if plan.kind == "search":
         from .search import run_trials
 
         run_trials(exp, corpus, train_one, cancelled)
     for i, r in enumerate(exp.data["runs"]):
-        if r["status"] != "queued":
+        if r["status"] != Status.QUEUED:
             continue
         if cancelled():
-            exp.update(i, status="cancelled")
+            exp.update(i, status=Status.CANCELLED)
             continue
-        exp.update(i, status="running")
+        exp.update(i, status=Status.RUNNING)
         try:
             cfg = TrainConfig.from_dict(r["overrides"])
             run_corpus = cv_corpus(corpus, plan.folds, r["fold"], cfg) if plan.kind == "cv" else corpus
             run_id, status = train_one(run_corpus, cfg, i)
             exp.update(i, run_id=run_id, status=status, test_accuracy=test_accuracy(exp, run_id))
         except Exception as e:  # noqa: BLE001 - one failed run must not stop the others
-            exp.update(i, status="failed", error=" ".join(str(e).split())[:300] or type(e).__name__)
-    exp.data["status"] = "cancelled" if cancelled() else "finished"
+            exp.update(i, status=Status.FAILED, error=" ".join(str(e).split())[:300] or type(e).__name__)
+    exp.data["status"] = Status.CANCELLED if cancelled() else Status.FINISHED
     exp.save()
     return exp
 

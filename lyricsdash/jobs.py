@@ -26,11 +26,10 @@ from .config import TrainConfig
 from .data import Corpus
 from .engine import train
 from .experiments import Experiment, Plan, run_all
-from .records import RECORD_FIELDS, Callback, MetricsBuffer, evaluated, improves_val
+from .records import DONE, RECORD_FIELDS, Callback, MetricsBuffer, Status, evaluated, improves_val
 from .runs import RunFolder, RunRecorder, new_run_id, read_metrics, read_summary, run_path, runs_root
 
 log = logging.getLogger(__name__)
-DONE = ("finished", "stopped", "failed")
 
 
 class JobBusy(RuntimeError):
@@ -98,7 +97,7 @@ class TrainingJob(Callback):
         self.target = RunTarget(self.runs_dir, self.run_id, data, source, resume is not None)
         self.observers = list(observers)
         self.stop_event, self.lock = threading.Event(), threading.Lock()
-        self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, "starting", None
+        self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, Status.STARTING, None
         self.best_step = self.best_val_accuracy = self.latest_test_acc = None
         self.baselines: dict = {}
         self.phase = "starting the training process (a fresh Python importing torch)" if isolate else None
@@ -119,7 +118,7 @@ class TrainingJob(Callback):
 
     def _failed(self, message: str) -> None:
         with self.lock:
-            self.status, self.error = "failed", message
+            self.status, self.error = Status.FAILED, message
 
     def _supervise(self) -> None:
         """Start the child, relay its messages into this job, pass Stop on; notice a child that dies."""
@@ -175,7 +174,7 @@ class TrainingJob(Callback):
                 self.on_step(record | {k: int(record[k]) for k in ("step", "epoch", "tokens")})
             self.on_baselines(read_summary(run_dir).baselines, None)  # measured before the stop
         with self.lock:
-            self.total_steps, self.status, self.phase = total_steps, "running", None
+            self.total_steps, self.status, self.phase = total_steps, Status.RUNNING, None
 
     def _ended(self, status: str) -> None:
         with self.lock:
@@ -299,7 +298,7 @@ class ExperimentJob:
             job.thread.join(0.2)
             if self.cancel_event.is_set():
                 job.stop()
-        if job.status == "failed":
+        if job.status == Status.FAILED:
             raise RuntimeError(job.error or "training failed")
         return job.run_id, job.status
 
@@ -311,7 +310,7 @@ class ExperimentJob:
         """(runs done, runs in all)."""
         runs, plan = self.exp.data["runs"], self.exp.data["plan"]
         total = plan["trials"] if plan["kind"] == "search" else len(runs)  # a search's trials come one by one
-        return sum(r["status"] not in ("queued", "running") for r in runs), total
+        return sum(r["status"] not in (Status.QUEUED, Status.RUNNING) for r in runs), total
 
 
 class JobRegistry:

@@ -7,11 +7,30 @@ without depending on how records are made.
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 
 import pandas as pd
 
 RECORD_FIELDS = ("step", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc",
                  "lr", "tokens", "elapsed_s")
+
+
+class Status(StrEnum):
+    """The one vocabulary of statuses: summary.json, a job's live progress, experiments and reports."""
+
+    STARTING = "starting"  # launched, before its first step
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"  # asked to stop: Stop, Ctrl-C, an experiment's Cancel, a search's pruner
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died (read back: a running run whose process is gone)
+    QUEUED = "queued"  # an experiment's run not begun
+    CANCELLED = "cancelled"  # an experiment's run skipped by Cancel, or an experiment cancelled
+    PRUNED = "pruned"  # a search's trial stopped by its pruner
+
+
+DONE = frozenset({Status.FINISHED, Status.STOPPED, Status.FAILED, Status.INTERRUPTED})  # a run that has ended
+RESUMABLE = frozenset({Status.STOPPED, Status.FAILED, Status.INTERRUPTED})  # with a resume point, it can go on
 
 
 def evaluated(record: dict) -> bool:

@@ -7,6 +7,7 @@ import html
 import pandas as pd
 
 from .baselines import NAMES
+from .records import Status
 
 
 def pct(v, digits: int = 2) -> str:
@@ -18,9 +19,9 @@ def kept_label(summary) -> str:
     if summary.keep != "final":
         return f"best validation checkpoint (step {summary.kept_step or summary.best_step})"
     of = f"step {summary.kept_step:,}" + (f" of {summary.total_steps:,}" if summary.total_steps else "")
-    if summary.status == "finished":
+    if summary.status == Status.FINISHED:
         return f"final weights ({of}, after the whole schedule)"
-    if summary.status == "running":
+    if summary.status == Status.RUNNING:
         return f"the latest epoch's weights so far ({of}; training goes on)"
     return f"the weights when it ended ({of}; {summary.status} before the end of the schedule)"
 
@@ -61,7 +62,7 @@ def report_text(summary) -> str:
         calibration = calibration_line(summary)
         if calibration:
             lines.append(calibration)
-    elif summary.status in ("running", "starting"):
+    elif summary.status in (Status.RUNNING, Status.STARTING):
         lines.append(f"Training now: step {summary.steps or 0:,} of {summary.total_steps or 0:,}; the "
                      "first checkpoint is saved at the end of the first epoch.")
     else:

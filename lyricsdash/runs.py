@@ -29,10 +29,10 @@ import pandas as pd
 import torch
 
 from .calibrate import expected_calibration_error
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, field_spec
 from .events import FINAL, EventWriter
 from .model import LyricsLSTM, ModelSpec
-from .records import RECORD_FIELDS, Callback, improves_val
+from .records import RECORD_FIELDS, Callback, Status, improves_val
 from .system import FIELDS as SYSTEM_FIELDS
 from .system import SystemSampler
 from .text import LEGACY_KIND, LEGACY_REPEATS, Vocab
@@ -81,7 +81,7 @@ class Summary:
     """summary.json: one name per measure. Written as training goes; read back by every page and the CLI."""
 
     run_id: str
-    status: str = "running"  # running, finished, stopped, failed, interrupted (read back: process gone)
+    status: str = Status.RUNNING  # a records.Status (interrupted: read back, a running run whose process is gone)
     pid: int | None = None  # the training process (a dead one on this host means interrupted)
     host: str = ""
     started_at: str | None = None
@@ -91,7 +91,7 @@ class Summary:
     params: int = 0
     architecture: str = ""
     device: str = ""
-    keep: str = "best_val"  # which weights the run keeps (TrainConfig.keep)
+    keep: str = field_spec("keep")["default"]  # which weights the run keeps (TrainConfig.keep)
     total_steps: int = 0
     steps: int = 0
     checkpoint: bool = False  # whether model.pt holds weights yet
@@ -202,9 +202,10 @@ class RunFolder:
         """The resume point of a stopped, failed or interrupted run (``lyricsdash.resume``; plain tensors,
         loaded with ``weights_only=True``); a RunError says why a run cannot be resumed."""
         s = self.summary()
-        if s.status in ("finished", "running"):
-            raise RunError(f"Run {self.run_id} is {s.status}: there is nothing to resume." if s.status == "finished"
-                           else f"Run {self.run_id} is still training.")
+        if s.status == Status.FINISHED:
+            raise RunError(f"Run {self.run_id} is finished: there is nothing to resume.")
+        if s.status == Status.RUNNING:
+            raise RunError(f"Run {self.run_id} is still training.")
         if not self.resume_path.is_file():
             raise RunError(f"Run {self.run_id} has no resume point: it ended before its first epoch did (or was "
                            "saved by a version without resume points). Train it again.")
@@ -291,10 +292,10 @@ class RunRecorder(Callback):
         write_json(self.folder.config_path, info.config)
         atomic_write(self.folder.vocab_path, info.vocab.to_json())
         write_json(self.folder.labels_path, info.labels)
-        self.summary = Summary(self.run_id, "running", os.getpid(), socket.gethostname(), _now(), data=self.data,
+        self.summary = Summary(self.run_id, Status.RUNNING, os.getpid(), socket.gethostname(), _now(), data=self.data,
                                source=self.source, corpus=info.corpus, params=info.params,
                                architecture=info.architecture, device=info.device,
-                               keep=info.config.get("keep", "best_val"), total_steps=info.total_steps)
+                               keep=info.config["keep"], total_steps=info.total_steps)
         self._write()
         self._file = open(self.folder.metrics_path, "w", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
@@ -306,7 +307,7 @@ class RunRecorder(Callback):
         steps past it, which are trained again), its summary running again."""
         s = self.summary = read_summary(self.dir)
         s.status, s.pid, s.host, s.finished_at, s.error, s.note = \
-            "running", os.getpid(), socket.gethostname(), None, None, None
+            Status.RUNNING, os.getpid(), socket.gethostname(), None, None, None
         s.steps, s.device, s.resumed_at = info.resumed_step, info.device, [*s.resumed_at, info.resumed_step]
         self._saved_step = s.kept_step
         self._write()
@@ -366,7 +367,7 @@ class RunRecorder(Callback):
             result.status, _now(), result.train_seconds, result.eval_seconds
         s.steps, s.tokens, s.confusion_matrix = result.steps, result.tokens, result.confusion
         s.tokens_per_second = result.tokens / max(result.train_seconds, 1e-9)
-        if result.status == "finished":  # nothing left to resume
+        if result.status == Status.FINISHED:  # nothing left to resume
             self.folder.resume_path.unlink(missing_ok=True)
         self._close()
 
@@ -374,8 +375,8 @@ class RunRecorder(Callback):
         if self.summary is None:
             return  # failed before the folder was made
         s = self.summary
-        s.status = "interrupted" if getattr(error, "interrupted", False) else \
-            "stopped" if isinstance(error, KeyboardInterrupt) else "failed"
+        s.status = Status.INTERRUPTED if getattr(error, "interrupted", False) else \
+            Status.STOPPED if isinstance(error, KeyboardInterrupt) else Status.FAILED
         s.error, s.finished_at = str(error) or type(error).__name__, _now()
         self._close()
 
@@ -452,8 +453,8 @@ def read_summary(run_dir: Path) -> Summary:
         s = Summary.from_dict({**d, "run_id": Path(run_dir).name})
     except TypeError as e:
         raise RunError(f"{Path(run_dir).name}: summary.json is not a run summary ({e}).") from None
-    if s.status == "running" and s.host == socket.gethostname() and not _pid_alive(s.pid):
-        s.status = "interrupted"
+    if s.status == Status.RUNNING and s.host == socket.gethostname() and not _pid_alive(s.pid):
+        s.status = Status.INTERRUPTED
         s.note = s.note or ("The training process ended without finishing (killed or crashed)." +
                             ("" if s.checkpoint else " No checkpoint was saved."))
     return s
@@ -491,7 +492,7 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[Summary], lis
 def best_run(runs: list[Summary]) -> Summary:
     """Of runs with weights (newest first, as ``list_runs`` gives them): the finished one whose kept weights
     scored best on validation, the newest among equals; without a finished one, the newest."""
-    finished = [r for r in runs if r.status == "finished" and r.checkpoint]
+    finished = [r for r in runs if r.status == Status.FINISHED and r.checkpoint]
     if not finished:
         return runs[0]
     # max keeps the first of equals, and the list is newest first
@@ -556,7 +557,7 @@ def delete_run(root: str | os.PathLike | None, run_id: str) -> None:
         status = read_summary(d).status
     except RunError:
         status = None
-    if status == "running":
+    if status == Status.RUNNING:
         raise RunError(f"Run {run_id} is still training; stop it before deleting it.")
     shutil.rmtree(d)
 

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 from .config import ConfigError, TrainConfig, field_names, field_spec, parse_value
-from .records import Callback, evaluated
+from .records import Callback, Status, evaluated
 
 JOURNAL = "study.journal"
 # Pruning waits for this many finished trials, and judges a trial from its WARMUP-th epoch's end on: the first
@@ -139,7 +139,7 @@ def run_trials(exp, corpus, train_one, cancelled) -> None:
         params, i = suggest(trial, plan.space), len(exp.data["runs"])
         exp.data["runs"].append({"label": f"trial {trial.number}", "overrides": {**plan.base, **params},
                                  "seed": seed, "fold": None, "trial": trial.number, "params": params,
-                                 "run_id": None, "status": "running", "test_accuracy": None, "value": None})
+                                 "run_id": None, "status": Status.RUNNING, "test_accuracy": None, "value": None})
         exp.save()
         try:
             cfg = TrainConfig.from_dict({**plan.base, **params})
@@ -147,14 +147,14 @@ def run_trials(exp, corpus, train_one, cancelled) -> None:
             run_id, status = train_one(corpus, cfg, i, [pruner])
         except Exception as e:  # noqa: BLE001 - one failed trial must not end the search
             study.tell(trial, state=state.FAIL)
-            exp.update(i, status="failed", error=" ".join(str(e).split())[:300] or type(e).__name__)
+            exp.update(i, status=Status.FAILED, error=" ".join(str(e).split())[:300] or type(e).__name__)
             continue
         summary = run_summary(exp, run_id)
         value = None if summary is None else objective_value(summary)
         if pruner.pruned:
             study.tell(trial, state=state.PRUNED)
-            status = "pruned"
-        elif status == "finished" and value is not None:
+            status = Status.PRUNED
+        elif status == Status.FINISHED and value is not None:
             study.tell(trial, value)
         else:
             study.tell(trial, state=state.FAIL)
@@ -164,7 +164,7 @@ def run_trials(exp, corpus, train_one, cancelled) -> None:
 
 def best_trial(exp) -> dict | None:
     """The experiment's run entry with the highest objective (None before one finishes)."""
-    done = [r for r in exp.data["runs"] if r.get("value") is not None and r["status"] == "finished"]
+    done = [r for r in exp.data["runs"] if r.get("value") is not None and r["status"] == Status.FINISHED]
     return max(done, key=lambda r: r["value"], default=None)
 
 

@@ -14,6 +14,7 @@ from lyricsdash import report
 from lyricsdash.jobs import JobRegistry
 from lyricsdash.predictor import Predictor
 from lyricsdash.runs import runs_root
+from lyricsdash.watch import FolderWatch
 from pages.source import data_sidebar
 
 PAGES = [("pages/home.py", "Home", "🏠"), ("pages/data.py", "Data", "📚"), ("pages/train.py", "Train", "🏋️"),
@@ -54,6 +55,12 @@ def registry() -> JobRegistry:
 
 def runs_dir() -> Path:
     return runs_root()
+
+
+@st.cache_resource(max_entries=8)
+def folder_watch(run_dir: str) -> FolderWatch:
+    """Process-wide per run folder, so every tab's refresh reads only what was appended since the last one."""
+    return FolderWatch(Path(run_dir))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading model…")

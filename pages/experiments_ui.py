@@ -8,6 +8,7 @@ from lyricsdash import charts
 from lyricsdash.config import ConfigError, TrainConfig, field_names, field_spec
 from lyricsdash.experiments import Experiment, Plan, describe, list_experiments
 from lyricsdash.jobs import JobBusy
+from lyricsdash.records import Status
 from lyricsdash.runs import RunFolder
 from lyricsdash.search import JOURNAL, best_trial, parse_space, search_figures
 from pages.common import pct, registry, runs_dir
@@ -138,7 +139,7 @@ def experiment_results(exp: Experiment, key: str) -> None:
     a.plotly_chart(charts.experiment_figure(results, setting), width="stretch", key=f"{key}_bars")
     curves: dict[str, list] = {}
     for r in exp.data["runs"]:  # the same finished runs as the figures above
-        if r["status"] == "finished" and r["run_id"]:
+        if r["status"] == Status.FINISHED and r["run_id"]:
             curves.setdefault(r["label"], []).append(RunFolder(runs_dir() / r["run_id"]).metrics())
     b.plotly_chart(charts.band_figure(curves), width="stretch", key=f"{key}_band")
 
@@ -152,7 +153,7 @@ def experiments_list() -> None:
     chosen = st.selectbox("Experiment", list(by_id), key="ui_experiment",
                           format_func=lambda i: f"{i} · {by_id[i].data['status']} · {describe(by_id[i])}")
     exp = by_id[chosen]
-    failed = [r for r in exp.data["runs"] if r["status"] == "failed"]
+    failed = [r for r in exp.data["runs"] if r["status"] == Status.FAILED]
     if failed:
         st.warning(f"{len(failed)} run(s) failed: " + "; ".join(r.get("error", "?") for r in failed[:3]))
     if exp.data["plan"]["kind"] == "search":

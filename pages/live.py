@@ -22,6 +22,7 @@ from pathlib import Path
 import streamlit as st
 
 from lyricsdash.jobs import Progress
+from lyricsdash.records import Status
 from pages.common import pct
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ TEST_HELP = ("The report quotes the test accuracy of the weights the run keeps: 
 
 def status_view(p: Progress) -> dict:
     """What the status shows: one line of text, the fraction done, three scores (label, value, help)."""
-    starting = p.status == "starting"
+    starting = p.status == Status.STARTING
     if starting:  # before the first step: say what takes the time
         text = f"starting: {p.phase or 'preparing'}… · {p.since_start_s:.0f} s since Start"
     else:

@@ -8,6 +8,7 @@ import streamlit as st
 from lyricsdash import charts
 from lyricsdash.data import DataError
 from lyricsdash.jobs import JobBusy
+from lyricsdash.records import RESUMABLE, Status
 from lyricsdash.report import report_html, report_text
 from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs, load_config
 from lyricsdash.sources import DataSource
@@ -108,7 +109,6 @@ d2.download_button(f"Download {folder.METRICS}", folder.metrics().to_csv(index=F
 d3.download_button("Download the report (HTML)", partial(report_html, run, folder.metrics()), f"{rid}-report.html",
                    "text/html", key="dl_report", help="The assignment's report with the curves and the confusion "
                    "matrix, one self-contained page (as `python -m lyricsdash report --run RUN --out FILE`).")
-RESUMABLE = ("stopped", "interrupted", "failed")
 if run.status in RESUMABLE and folder.resume_path.exists():
     upload = run.source is None
     help_ = ("Go on from where it stopped, in the same folder, exactly as if it had never stopped "
@@ -157,5 +157,5 @@ if run.confusion_matrix:
     with st.expander("Test songs: which ones this run gets wrong"):
         test_explorer(folder, run, "runs_explorer")
 experiments_list()
-if run.status == "running":
+if run.status == Status.RUNNING:
     st.caption(f"Training now: step {run.steps:,}; best validation so far {pct(run.best_val_accuracy)}.")

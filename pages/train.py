@@ -9,7 +9,8 @@ from lyricsdash.config import ConfigError
 from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunFolder
-from pages.common import page_setup, registry, runs_dir
+from lyricsdash.watch import running_elsewhere
+from pages.common import folder_watch, page_setup, registry, runs_dir
 from pages.experiments_ui import experiment_progress, experiment_starter
 from pages.explorer import test_explorer
 from pages.live import draw_status, live_status, publish, retire
@@ -30,6 +31,7 @@ LIVE_POINTS = 200  # points per curve while the charts refresh; all (up to chart
 STATUS_EVERY_S = 1.0  # progress bar and scores
 CHARTS_EVERY_S = 5.0  # the curves: each redraw remounts two Plotly charts
 STREAM_S = 30.0  # one run of the live fragment updates status and curves in place for this long
+WATCH_EVERY_S = 2.0  # a run of another process: status and curves, read from its folder
 
 st.title("Train")
 page_setup()
@@ -90,24 +92,6 @@ with st.expander("Experiment: repeat with seeds, sweep a setting, or cross-valid
     experiment_starter(cfg, corpus, source, disabled=running is not None or jobs.running())
 experiment_progress()
 
-if job is None:
-    st.info("No training yet on this server. Set the hyperparameters and press Start.")
-    st.stop()
-
-# ------------------------------------------------------------------ curves
-st.subheader(f"Run {job.run_id}")
-c1, c2, c3, c4 = st.columns(4)
-view = {
-    "smoothing": c1.slider("Smoothing", 0.0, 0.99, step=0.01, **remember("ui_smoothing", 0.8),
-                           help="Exponential moving average, as in TensorBoard; the raw curve stays faint."),
-    "x": c2.radio("x-axis", ["step", "elapsed_s"], **remember("ui_x", "step"), horizontal=True,
-                  format_func={"step": "global step", "elapsed_s": "wall time"}.get),
-    "log_y": c3.toggle("Log-scale error", **remember("ui_log", False)),
-}
-paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
-                   help="A refreshing chart resets zoom; pause to zoom and pan. Training goes on.")
-live = jobs.running() and not paused
-
 
 def draw_charts(snap, view: dict, live: bool, n: int = 0) -> None:
     """The curves of ``snap``; redrawing a chart costs the browser far more than text, so they refresh less
@@ -123,6 +107,43 @@ def draw_charts(snap, view: dict, live: bool, n: int = 0) -> None:
     system = RunFolder(runs_dir() / snap.run_id).system()
     if not system.empty:  # a row every few seconds (lyricsdash.system)
         st.plotly_chart(charts.system_figure(system), width="stretch", key=f"system_chart{n or ''}")
+
+
+@st.fragment(run_every=WATCH_EVERY_S)
+def watch_view(watch, others: int) -> None:
+    """A run training in another process, followed through its run folder (status, then the curves)."""
+    st.subheader(f"Run {watch.run_id}, training in another process")
+    st.caption("Started outside this dashboard (the CLI, torchrun or another server); followed through its run "
+               "folder, so Stop is not offered here: press Ctrl-C where it runs."
+               + (f" {others - 1} other run(s) are training too; this is the newest." if others > 1 else ""))
+    snap = watch.snapshot()
+    draw_status(snap)
+    draw_charts(snap, {"smoothing": 0.6, "x": "step", "log_y": False}, live=not snap.done, n=0)
+    if snap.done:
+        st.rerun()  # it ended: the page shows what is running now, if anything
+
+
+elsewhere = [] if jobs.running() else running_elsewhere(runs_dir(), exclude=job.run_id if job else None)
+if elsewhere:  # a training this server did not start (the CLI, torchrun, another server): its folder tells all
+    watch_view(folder_watch(str(runs_dir() / elsewhere[0])), len(elsewhere))
+if job is None:
+    if not elsewhere:
+        st.info("No training yet on this server. Set the hyperparameters and press Start.")
+    st.stop()
+
+# ------------------------------------------------------------------ curves
+st.subheader(f"Run {job.run_id}")
+c1, c2, c3, c4 = st.columns(4)
+view = {
+    "smoothing": c1.slider("Smoothing", 0.0, 0.99, step=0.01, **remember("ui_smoothing", 0.8),
+                           help="Exponential moving average, as in TensorBoard; the raw curve stays faint."),
+    "x": c2.radio("x-axis", ["step", "elapsed_s"], **remember("ui_x", "step"), horizontal=True,
+                  format_func={"step": "global step", "elapsed_s": "wall time"}.get),
+    "log_y": c3.toggle("Log-scale error", **remember("ui_log", False)),
+}
+paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
+                   help="A refreshing chart resets zoom; pause to zoom and pan. Training goes on.")
+live = jobs.running() and not paused
 
 
 def live_view(job, view: dict, live: bool, page_run: dict) -> None:

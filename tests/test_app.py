@@ -474,3 +474,32 @@ def test_an_optuna_search_runs_from_the_train_page_and_shows_its_study_on_runs(a
     table = next(d.value for d in at.dataframe if "validation acc (objective)" in d.value.columns)
     assert len(table) == 3 and set(table["status"]) <= {"finished", "pruned"}
     assert len(at.get("plotly_chart")) >= 2  # Optuna's history and parallel coordinates (and importances)
+
+
+def test_a_training_started_from_the_cli_is_followed_on_the_train_page(app, runs_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from lyricsdash.runs import list_runs
+
+    cli = subprocess.Popen([sys.executable, "-m", "lyricsdash", "train", "--demo", "--quiet", "--runs-dir",
+                            str(runs_dir), "--set", "epochs=200", "--set", "baselines=false"], cwd=ROOT,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not (list_runs(runs_dir)[0] and (runs_dir / list_runs(runs_dir)[0][0].run_id
+                                                                          / "metrics.csv").stat().st_size > 200):
+            time.sleep(0.2)
+        (run,), _ = list_runs(runs_dir)
+        at = open_page(app(), "pages/train.py")
+        assert not at.exception and not at.error
+        assert f"Run {run.run_id}, training in another process" in [h.value for h in at.subheader]
+        status = at.get("progress")[0].proto.text
+        assert status.startswith("running: step ") and "/ " in status, status
+        assert len(at.get("plotly_chart")) >= 2  # the curves, from its metrics.csv
+    finally:
+        cli.send_signal(signal.SIGINT)  # the CLI stops cleanly
+        cli.wait(60)
+    assert list_runs(runs_dir)[0][0].status == "stopped"

@@ -32,3 +32,22 @@ def test_a_record_improves_on_the_best_validation_only_when_evaluated_and_higher
 
     assert improves_val({"val_acc": 0.0}, None) and improves_val({"val_acc": 0.6}, 0.5)
     assert not improves_val({"val_acc": 0.5}, 0.5) and not improves_val({"val_acc": math.nan}, None)
+
+
+def test_summaries_jobs_and_experiments_speak_one_status_vocabulary(corpus, tiny_cfg, runs_dir):
+    from lyricsdash.config import TrainConfig
+    from lyricsdash.experiments import Experiment, Plan
+    from lyricsdash.jobs import JobRegistry
+    from lyricsdash.records import Status
+    from lyricsdash.runs import Summary, list_runs
+
+    registry = JobRegistry(isolate=False)
+    exp = registry.start_experiment(corpus, Plan("seeds", {"epochs": 1, "embed_dim": 8, "hidden_size": 8,
+                                                           "baselines": False}, seeds=2), runs_dir, "demo")
+    assert registry.current is None or registry.current.progress().status in set(Status)
+    exp.thread.join(120)
+    data = Experiment.load(exp.exp.path).data
+    seen = {data["status"], *(r["status"] for r in data["runs"]), registry.current.progress().status,
+            *(s.status for s in list_runs(runs_dir)[0])}
+    assert seen <= set(Status) and Status.FINISHED in seen
+    assert Summary("x").keep == TrainConfig().keep  # one default, TrainConfig's
