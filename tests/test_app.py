@@ -273,7 +273,7 @@ def test_the_test_explorer_shows_calibration_and_the_runs_temperature(app, finis
     from lyricsdash.runs import read_summary
 
     at = open_page(app(), "pages/runs.py")
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") or "" for c in at.get("plotly_chart")]
     assert any(t.startswith("Calibration on the test set (expected calibration error") for t in titles), titles
     t = read_summary(runs_dir / finished_run).temperature
     assert any(f"temperature of {t:.2f}" in c.value for c in at.caption)
