@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -297,10 +298,12 @@ class _Loop:
         c = self.latest
         return Checkpoint(c.step, c.val_acc, c.val_loss, c.test_acc, c.test_loss, self._state())
 
-    def run(self, corpus_summary: dict, baselines: Future | None = None, test_songs: list[str] = ()) -> TrainResult:
-        """Train; ``baselines``: their fit, running beside the first steps (``fit_baselines``' result), handed to
-        callbacks (``on_baselines``) at the first step after it is done, or at the end."""
-        self.baselines, self._pending = {}, baselines
+    def run(self, corpus_summary: dict, baselines: Callable[[], Future] | None = None,
+            test_songs: list[str] = ()) -> TrainResult:
+        """Train; ``baselines`` starts their fit (``fit_baselines``' result, in another thread) and is called
+        after the first step, so that the first step shows at once; they are handed to callbacks
+        (``on_baselines``) at the first step after the fit is done, or at the end."""
+        self.baselines, self._start_baselines, self._pending = {}, baselines, None
         self._emit("on_start", self.info(corpus_summary, list(test_songs)))
         start = self.resumed
         t0, status = time.perf_counter() - start.elapsed_s, Status.FINISHED
@@ -329,7 +332,10 @@ class _Loop:
         return self.finish(status, time.perf_counter() - t0, self.baselines)
 
     def _hand_baselines(self, wait: bool = False) -> None:
-        """Pass the baselines on once their fit is done (from this thread, as every callback is called)."""
+        """Start the baselines' fit, or pass them on once it is done (from this thread, as every callback is
+        called)."""
+        if self._start_baselines is not None:
+            self._pending, self._start_baselines = self._start_baselines(), None
         if self._pending is None or not (wait or self._pending.done()):
             return
         self.baselines, model = self._pending.result()  # a fit that raised fails the run here
@@ -425,9 +431,11 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
         loop = _Loop(data, cfg, callbacks, stop, world, soft, resume_from)
         baselines = None
         if cfg.baselines and world.main and resume_from is None:  # on the core training leaves idle
-            pool = ThreadPoolExecutor(1, thread_name_prefix="lyricsdash-baselines")
-            baselines = pool.submit(fit_baselines, corpus, cfg.seed, keep_model=True, tokens=cfg.tokens)
-            pool.shutdown(wait=False)
+            def baselines() -> Future:
+                pool = ThreadPoolExecutor(1, thread_name_prefix="lyricsdash-baselines")
+                future = pool.submit(fit_baselines, corpus, cfg.seed, keep_model=True, tokens=cfg.tokens)
+                pool.shutdown(wait=False)
+                return future
         return loop.run(corpus.summary(), baselines, corpus.test["song"].astype(str).tolist())
     except BaseException as e:
         for cb in callbacks:

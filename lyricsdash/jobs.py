@@ -87,10 +87,12 @@ class RunTarget:
 
 class TrainingJob(Callback):
     def __init__(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", cap: int = 20_000,
-                 isolate: bool = True, source: dict | None = None, resume: str | None = None, observers=()):
+                 isolate: bool = True, source: dict | None = None, resume: str | None = None, observers=(),
+                 spare: Spare | None = None, on_done=None):
         """``resume``: the id of a stopped run in ``runs_dir`` to go on with (``cfg`` and ``corpus`` its own);
         ``observers``: callbacks that hear ``on_start`` (its total_steps) and every step's record, here in the
-        server (a search's pruner)."""
+        server (a search's pruner); ``spare``: a training process started ahead (``Spare``) to train in instead of
+        a fresh one; ``on_done()``: called once the job has ended."""
         self.corpus, self.cfg, self.data, self.isolate = corpus, cfg, data, isolate
         self.runs_dir = str(runs_root(runs_dir))
         self.run_id = resume or new_run_id()
@@ -100,7 +102,10 @@ class TrainingJob(Callback):
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, Status.STARTING, None
         self.best_step = self.best_val_accuracy = self.latest_test_acc = None
         self.baselines: dict = {}
-        self.phase = "starting the training process (a fresh Python importing torch)" if isolate else None
+        self.spare, self.on_done = spare if isolate else None, on_done
+        self.phase = None if not isolate else ("handing the run to the training process started ahead" if
+                                               self.spare else "starting the training process (a fresh Python "
+                                               "importing torch)")
         self.started_at = time.monotonic()
         self.thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
 
@@ -115,20 +120,22 @@ class TrainingJob(Callback):
         except Exception as e:  # noqa: BLE001 - reported to the UI, recorded in summary.json
             log.exception("training %s failed", self.run_id)  # the traceback goes to the server console
             self._failed(str(e) or type(e).__name__)
+        finally:
+            if self.on_done is not None:
+                self.on_done()
 
     def _failed(self, message: str) -> None:
         with self.lock:
             self.status, self.error = Status.FAILED, message
 
     def _supervise(self) -> None:
-        """Start the child, relay its messages into this job, pass Stop on; notice a child that dies."""
-        ctx = mp.get_context("spawn")  # a clean interpreter: no server state, no inherited threads
-        receive, send = ctx.Pipe(duplex=False)
-        stop = ctx.Event()
-        child = ctx.Process(target=_child_main, name=f"train-{self.run_id}", daemon=True,
-                            args=(self.corpus, self.cfg, self.target, send, stop, os.getpid()))
-        child.start()
-        send.close()  # the child holds the only writing end: EOF here means the child is gone
+        """Start the child (or hand the run to the spare), relay its messages into this job, pass Stop on;
+        notice a child that dies."""
+        spare = self.spare if self.spare is not None and self.spare.process.is_alive() else None
+        if spare is None:
+            spare = Spare(f"train-{self.run_id}")  # the same, started now
+        spare.jobs.send((self.corpus, self.cfg, self.target))
+        child, receive, stop = spare.process, spare.receive, spare.stop
         try:
             while True:
                 if self.stop_event.is_set():
@@ -144,6 +151,7 @@ class TrainingJob(Callback):
             child.join(10)
             if child.is_alive():
                 child.kill()
+            spare.close()
         if not self.done:
             self._failed(f"The training process ended unexpectedly (exit code {child.exitcode}); the run folder "
                          "keeps what it saved.")
@@ -260,6 +268,53 @@ class _Pipe(Callback):
         self._send(("end", result.status))
 
 
+class Spare:
+    """A training process of its own (spawned: a clean interpreter with no server state and no inherited
+    threads), started ahead of need: it imports torch and the engine and makes one optimizer (its first use
+    imports torch._dynamo, 1.9 s here), then waits for one run. Waiting, it holds about 300 MB."""
+
+    def __init__(self, name: str = "train-spare"):
+        ctx = mp.get_context("spawn")
+        job_end, self.jobs = ctx.Pipe(duplex=False)
+        self.receive, send = ctx.Pipe(duplex=False)
+        self.stop = ctx.Event()
+        self.process = ctx.Process(target=_spare_main, name=name, daemon=True,
+                                   args=(job_end, send, self.stop, os.getpid()))
+        self.process.start()
+        send.close()  # the child holds the only writing end: EOF here means the child is gone
+        job_end.close()
+
+    def close(self) -> None:
+        self.jobs.close()  # the child sees EOF and exits
+
+
+def _spare_main(jobs, conn, stop, parent_pid) -> None:
+    """Warm up, wait for one run (exit if the server is gone or the spare is closed), train it."""
+    _warm_up()
+    while not jobs.poll(1.0):
+        if os.getppid() != parent_pid:
+            return
+    try:
+        corpus, cfg, target = jobs.recv()
+    except EOFError:
+        return
+    _child_main(corpus, cfg, target, conn, stop, parent_pid)
+
+
+def _warm_up() -> None:
+    """What a training's first second would otherwise spend on first uses: the optimizer's imports
+    (torch._dynamo), the event file's writer (tensorboardX), the LSTM's kernels."""
+    import tensorboardX  # noqa: F401 - events.EventWriter imports it on first use
+    import torch
+
+    from .model import LyricsLSTM, ModelSpec
+
+    model = LyricsLSTM(ModelSpec(8, 2, 8, 8, 1, True, 0.0, "mean"))
+    opt = torch.optim.AdamW(model.parameters())
+    model(torch.ones(2, 4, dtype=torch.long), torch.tensor([4, 3])).sum().backward()
+    opt.step()
+
+
 def _child_main(corpus, cfg, target: RunTarget, conn, stop, parent_pid) -> None:
     """The training process: the engine, the run folder, and a pipe back to the server's job."""
     try:
@@ -289,7 +344,8 @@ class ExperimentJob:
 
     def _train_one(self, corpus: Corpus, cfg: TrainConfig, i: int, observers=()) -> tuple[str, str]:
         job = TrainingJob(corpus, cfg, self.runs_dir, self.data, isolate=self.registry.isolate, observers=observers,
-                          source=self.source if self.exp.data["plan"]["kind"] != "cv" else None)
+                          source=self.source if self.exp.data["plan"]["kind"] != "cv" else None,
+                          spare=self.registry.take_spare(), on_done=self.registry.replenish)
         for o in observers:
             o.bind_stop(job.stop)
         self.registry.current = job  # the Train page follows the run in progress
@@ -317,17 +373,30 @@ class JobRegistry:
     """One training at a time per process (a run, or an experiment's queue of runs); the last job stays
     readable after it ends."""
 
-    def __init__(self, isolate: bool = True):
-        self._lock, self.isolate = threading.Lock(), isolate
+    def __init__(self, isolate: bool = True, warm: bool = False):
+        """``warm``: keep a training process started ahead (``Spare``), so that Start does not wait for a fresh
+        Python to import torch; a new one is started when the run it took ends."""
+        self._lock, self.isolate, self.warm = threading.Lock(), isolate, warm and isolate
         self.current: TrainingJob | None = None
         self.experiment: ExperimentJob | None = None
+        self._spare = Spare() if self.warm else None
+
+    def take_spare(self) -> Spare | None:
+        spare, self._spare = self._spare, None
+        return spare
+
+    def replenish(self) -> None:
+        """Start the next spare (after a run, so that its imports never compete with training)."""
+        if self.warm and self._spare is None:
+            self._spare = Spare()
 
     def start(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", source: dict | None = None,
               resume: str | None = None) -> TrainingJob:
         """Train in the background (``resume``: go on with that stopped run; see ``TrainingJob``)."""
         with self._lock:
             self._refuse_if_busy()
-            job = TrainingJob(corpus, cfg, runs_dir, data, isolate=self.isolate, source=source, resume=resume)
+            job = TrainingJob(corpus, cfg, runs_dir, data, isolate=self.isolate, source=source, resume=resume,
+                              spare=self.take_spare(), on_done=self.replenish)
             job.thread.start()
             self.current = job
             return job

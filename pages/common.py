@@ -6,6 +6,7 @@ in ``pages/source.py``, config widgets in ``pages/widgets.py``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -49,8 +50,9 @@ def page_setup() -> None:
 
 @st.cache_resource
 def registry() -> JobRegistry:
-    """Process-wide: every session and tab of this server sees the same jobs."""
-    return JobRegistry()
+    """Process-wide: every session and tab of this server sees the same jobs. A training process is kept
+    started ahead (``LYRICSDASH_WARM=0`` turns that off: the test suite's many short-lived servers)."""
+    return JobRegistry(warm=os.environ.get("LYRICSDASH_WARM", "1") != "0")
 
 
 def runs_dir() -> Path:

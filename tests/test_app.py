@@ -19,6 +19,7 @@ PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/classify.py"
 @pytest.fixture
 def app(runs_dir, monkeypatch, tmp_path):
     monkeypatch.delenv(DATA_ENV, raising=False)
+    monkeypatch.setenv("LYRICSDASH_WARM", "0")  # no training process started ahead per test (tests/test_jobs.py)
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr("pages.live.LIVE_DIR", tmp_path / "live")  # the status files of live runs
     st.cache_resource.clear()

@@ -149,3 +149,23 @@ def test_the_status_of_a_starting_job_names_its_phase_and_the_wait(corpus, tiny_
     assert "n/a" not in str(status_view(p)["tiles"])
     job._relay("start", {"total_steps": 10, "baselines": {}})
     assert job.progress().phase is None and status_view(job.progress())["text"].startswith("running: step 0 / 10")
+
+
+def test_a_warm_registry_trains_in_the_process_it_started_ahead_and_starts_the_next(corpus, tiny_cfg, runs_dir):
+    from lyricsdash.jobs import JobRegistry
+    from lyricsdash.runs import read_summary
+
+    registry = JobRegistry(warm=True)
+    spare = registry._spare
+    assert spare is not None and spare.process.is_alive()
+    job = registry.start(corpus, tiny_cfg, runs_dir)
+    assert job.spare is spare and registry._spare is None  # taken: nobody else can use it
+    assert job.progress().phase.startswith("handing the run to the training process started ahead")
+    job.thread.join(120)
+    assert job.status == "finished" and read_summary(runs_dir / job.run_id).pid == spare.process.pid
+    assert not spare.process.is_alive()
+    nxt = registry._spare  # started once the run ended, for the next Start
+    assert nxt is not None and nxt.process.is_alive() and nxt is not spare
+    nxt.close()
+    nxt.process.join(30)
+    assert not nxt.process.is_alive()  # a closed spare exits
