@@ -113,7 +113,7 @@ def dashboard_run(runs: Path, page) -> tuple[dict, tuple[float, float], tuple[fl
     """-> (summary, (server, browser) CPU s/min while training, the same from the click to the report)."""
     from playwright.sync_api import expect
 
-    proc, url = start_server(runs, runs.parent / "server.log", os.environ.get("LYRICSDASH_DATA_DIR"))
+    proc, url = start_server(runs, runs.parent / "server.log", os.environ.get("LYRICSDASH_DATA_DIR"), warm=True)
     sampler = Sampler(proc.pid, runs)
     try:
         page.goto(f"{url}/train")

@@ -72,7 +72,7 @@ def measure(condition: str, pairs: int, window: float, page, tmp: Path) -> dict:
 
     runs = tmp / f"{condition}-runs"
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if condition == "busy" else None
-    proc, url = start_server(runs, tmp / "server.log", os.environ.get("LYRICSDASH_DATA_DIR"))
+    proc, url = start_server(runs, tmp / "server.log", os.environ.get("LYRICSDASH_DATA_DIR"), warm=True)
     try:
         page.goto(f"{url}/train")
         start = page.get_by_role("button", name="▶ Start training")

@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     t = _data_args(sub.add_parser("train", help="train a model and save a run folder"))
     t.add_argument("--resume", metavar="RUN", help="go on with a stopped or interrupted run, in its folder, from "
                    "where it stopped (its settings and recorded data; exactly as if it had never stopped)")
+    t.add_argument("--name", help="a name for the run (the Runs page shows it)")
     t.set_defaults(func=cmd_train)
     sw = _data_args(sub.add_parser("sweep", help="runs over seeds, or one setting swept over values x seeds: "
                                    "--set hidden_size=32,64,128 --seeds 3"))
@@ -179,7 +180,7 @@ def cmd_train(args) -> int:
         songs = corpus.train["artist"].value_counts() + corpus.val["artist"].value_counts()
         print(f"note: training on {len(corpus.labels)} artists: "
               + ", ".join(f"{a} ({songs[a]} songs)" for a in corpus.labels), file=sys.stderr)
-    recorder = RunRecorder(args.runs_dir, data=data, source=source)
+    recorder = RunRecorder(args.runs_dir, data=data, source=source, name=args.name or "")
     stop = threading.Event()
     _stop_on_signals(stop)
     result = train(corpus, cfg, [recorder, _Progress(args.quiet)], stop)

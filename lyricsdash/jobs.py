@@ -75,11 +75,12 @@ class RunTarget:
     data: str = ""
     source: dict | None = None  # sources.DataSource.to_record()
     resume: bool = False
+    name: str = ""  # given before the start (annotations.json)
 
     def recorder(self) -> RunRecorder:
         if self.resume:
             return RunRecorder.resuming(run_path(self.runs_dir, self.run_id))
-        return RunRecorder(self.runs_dir, self.run_id, self.data, self.source)
+        return RunRecorder(self.runs_dir, self.run_id, self.data, self.source, self.name)
 
     def resume_point(self) -> dict | None:
         return RunFolder(run_path(self.runs_dir, self.run_id)).resume_point() if self.resume else None
@@ -88,7 +89,7 @@ class RunTarget:
 class TrainingJob(Callback):
     def __init__(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", cap: int = 20_000,
                  isolate: bool = True, source: dict | None = None, resume: str | None = None, observers=(),
-                 spare: Spare | None = None, on_done=None):
+                 spare: Spare | None = None, on_done=None, name: str = ""):
         """``resume``: the id of a stopped run in ``runs_dir`` to go on with (``cfg`` and ``corpus`` its own);
         ``observers``: callbacks that hear ``on_start`` (its total_steps) and every step's record, here in the
         server (a search's pruner); ``spare``: a training process started ahead (``Spare``) to train in instead of
@@ -96,7 +97,7 @@ class TrainingJob(Callback):
         self.corpus, self.cfg, self.data, self.isolate = corpus, cfg, data, isolate
         self.runs_dir = str(runs_root(runs_dir))
         self.run_id = resume or new_run_id()
-        self.target = RunTarget(self.runs_dir, self.run_id, data, source, resume is not None)
+        self.target = RunTarget(self.runs_dir, self.run_id, data, source, resume is not None, name)
         self.observers = list(observers)
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, Status.STARTING, None
@@ -391,12 +392,13 @@ class JobRegistry:
             self._spare = Spare()
 
     def start(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", source: dict | None = None,
-              resume: str | None = None) -> TrainingJob:
-        """Train in the background (``resume``: go on with that stopped run; see ``TrainingJob``)."""
+              resume: str | None = None, name: str = "") -> TrainingJob:
+        """Train in the background (``resume``: go on with that stopped run; ``name``: the new run's, saved with
+        it; see ``TrainingJob``)."""
         with self._lock:
             self._refuse_if_busy()
             job = TrainingJob(corpus, cfg, runs_dir, data, isolate=self.isolate, source=source, resume=resume,
-                              spare=self.take_spare(), on_done=self.replenish)
+                              spare=self.take_spare(), on_done=self.replenish, name=name)
             job.thread.start()
             self.current = job
             return job

@@ -262,13 +262,13 @@ class RunRecorder(Callback):
     """Writes a run folder as training happens (``resuming``: goes on writing one that was stopped)."""
 
     def __init__(self, root: str | os.PathLike | None = None, run_id: str | None = None, data: str = "",
-                 source: dict | None = None):
+                 source: dict | None = None, name: str = ""):
         self.run_id = run_id or new_run_id()
         self.dir = run_path(runs_root(root), self.run_id)
         self.folder = RunFolder(self.dir)
         self.data, self.source, self.summary, self._csv, self._saved_step = data, source, None, None, None
         self._events = self._system = None
-        self._resuming = False
+        self._resuming, self.name = False, name  # the name its user gave it before it started
 
     @classmethod
     def resuming(cls, run_dir: str | os.PathLike) -> RunRecorder:
@@ -289,6 +289,8 @@ class RunRecorder(Callback):
 
     def _create(self, info) -> None:
         self.dir.mkdir(parents=True, exist_ok=False)
+        if self.name.strip():
+            self.folder.annotate(self.name, "")
         write_json(self.folder.config_path, info.config)
         atomic_write(self.folder.vocab_path, info.vocab.to_json())
         write_json(self.folder.labels_path, info.labels)

@@ -74,10 +74,13 @@ if corpus is not None and running is None:
 elif running is not None:
     st.markdown(f"Run **{job.run_id}** is training with the settings shown (disabled until it ends).")
 
-left, mid, right = st.columns([1, 1, 4])
+left, mid, right = st.columns([1, 1, 4], vertical_alignment="bottom")
+run_name = right.text_input("Name of the run (optional)", key="ui_run_name", max_chars=200,
+                            placeholder="e.g. baseline, 128 units", disabled=jobs.running(),
+                            help="Saved with the run when it starts; the Runs page shows it and lets you change it.")
 if left.button("▶ Start training", type="primary", disabled=jobs.running() or corpus is None, key="start"):
     try:
-        jobs.start(corpus, cfg, runs_dir(), data=source.describe(), source=source.to_record())
+        jobs.start(corpus, cfg, runs_dir(), data=source.describe(), source=source.to_record(), name=run_name)
         st.rerun()  # redraw every control as the running run's, disabled
     except JobBusy as e:
         st.error(str(e))

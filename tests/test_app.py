@@ -463,18 +463,18 @@ def test_an_optuna_search_runs_from_the_train_page_and_shows_its_study_on_runs(a
     at.select_slider(key="cfg_epochs").set_value(2).run()
     at.radio(key="ui_exp_mode").set_value("search").run()
     at.text_input(key="ui_search_range_hidden_size").set_value("8:16").run()
-    at.number_input(key="ui_search_trials").set_value(3).run()
+    at.number_input(key="ui_search_trials").set_value(2).run()
     at.button(key="start_search").click().run()
     assert not at.exception and not at.error
     job = registry().experiment
     job.thread.join(300)
     runs = job.exp.data["runs"]
-    assert len(runs) == 3 and all(8 <= r["params"]["hidden_size"] <= 16 for r in runs)
+    assert len(runs) == 2 and all(8 <= r["params"]["hidden_size"] <= 16 for r in runs)
     at = open_page(app(), "pages/runs.py")
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "validation acc (objective)" in d.value.columns)
-    assert len(table) == 3 and set(table["status"]) <= {"finished", "pruned"}
-    assert len(at.get("plotly_chart")) >= 2  # Optuna's history and parallel coordinates (and importances)
+    assert len(table) == 2 and set(table["status"]) <= {"finished", "pruned"}
+    assert len(at.get("plotly_chart")) >= 3  # Optuna's history, parallel coordinates and importances
 
 
 def test_a_training_started_from_the_cli_is_followed_on_the_train_page(app, runs_dir):
@@ -504,3 +504,19 @@ def test_a_training_started_from_the_cli_is_followed_on_the_train_page(app, runs
         cli.send_signal(signal.SIGINT)  # the CLI stops cleanly
         cli.wait(60)
     assert list_runs(runs_dir)[0][0].status == "stopped"
+
+
+def test_a_run_named_before_it_starts_keeps_its_name(app, runs_dir):
+    from lyricsdash.runs import RunFolder
+    from pages.common import registry
+
+    at = open_page(app(), "pages/train.py")
+    at.select_slider(key="cfg_epochs").set_value(1).run()
+    at.text_input(key="ui_run_name").input("first try, 1 epoch").run()
+    at.button(key="start").click().run()
+    assert not at.exception and not at.error
+    job = registry().current
+    job.thread.join(120)
+    assert RunFolder(runs_dir / job.run_id).annotations()["name"] == "first try, 1 epoch"
+    at = open_page(app(), "pages/runs.py")
+    assert "first try, 1 epoch" in at.dataframe[0].value["name"].tolist()

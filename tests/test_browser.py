@@ -28,14 +28,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs_dir, log_path, data_dir=None):
+def start_server(runs_dir, log_path, data_dir=None, warm=False):
     """`streamlit run` on a free localhost port; returns (process, url) once /_stcore/health answers.
 
-    Without ``data_dir`` the app has no data configured and uses the demo corpus.
+    Without ``data_dir`` the app has no data configured and uses the demo corpus. ``warm``: keep a training
+    process started ahead, as the app does by default (off for most tests: each would warm one up).
     """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "LYRICSDASH_DATA_DIR"}
-    env.update(LYRICSDASH_RUNS_DIR=str(runs_dir), PYTHONPATH=str(ROOT))
+    env.update(LYRICSDASH_RUNS_DIR=str(runs_dir), PYTHONPATH=str(ROOT), LYRICSDASH_WARM="1" if warm else "0")
     if data_dir:
         env["LYRICSDASH_DATA_DIR"] = str(data_dir)
     with open(log_path, "a") as log:
@@ -74,6 +75,14 @@ def chromium_available():
 @pytest.fixture
 def server(tmp_path, chromium_available):
     proc, url = start_server(tmp_path / "runs", tmp_path / "server.log")
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture
+def warm_server(tmp_path, chromium_available):
+    """The app as it runs by default: a training process started ahead takes the first Start."""
+    proc, url = start_server(tmp_path / "runs", tmp_path / "server.log", warm=True)
     yield url
     stop_server(proc)
 
@@ -130,9 +139,10 @@ def status_step(text: str) -> int:
     return int(found.group(1).replace(",", "")) if found else -1
 
 
-def test_live_training_streams_then_classifies(server, page, tmp_path):
+def test_live_training_streams_then_classifies(warm_server, page, tmp_path):
     from playwright.sync_api import expect
 
+    server = warm_server
     page.goto(f"{server}/train")
     start = page.get_by_role("button", name="▶ Start training")
     expect(start).to_be_enabled(timeout=60_000)

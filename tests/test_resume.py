@@ -128,9 +128,7 @@ def test_the_cli_resumes_a_stopped_run_on_the_songs_it_recorded(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "resuming" in p.stderr and "from step 5 of 30" in p.stderr
     assert read_metrics(rec.dir)["step"].tolist() == list(range(1, 31))
-    assert read_summary(rec.dir).status == "finished"
-    p = cli("train", "--resume", rec.run_id, "--runs-dir", str(tmp_path))
-    assert p.returncode == 2 and "nothing to resume" in p.stderr and "Traceback" not in p.stderr
+    assert read_summary(rec.dir).status == "finished"  # nothing to resume: test_other_songs_or_a_finished_run...
 
 
 def test_a_run_trained_on_an_upload_needs_its_file_again(corpus, tmp_path):
