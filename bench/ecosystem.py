@@ -17,22 +17,25 @@ One torch thread per run. Writes the 'ecosystem' section of bench/results.md.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import torch
-from _common import data_paths, machine, pct, table, write_section
+from _common import ROOT, data_paths, machine, pct, table, write_section
 
 from lyricsdash.config import TrainConfig
 from lyricsdash.data import make_corpus
 from lyricsdash.engine import train
 from lyricsdash.experiments import Experiment, Plan, run_all
 from lyricsdash.export import long_table
-from lyricsdash.records import Callback
 from lyricsdash.runs import RunFolder, RunRecorder, load_model
 from lyricsdash.search import best_trial, parse_space
+
+sys.path.insert(0, str(ROOT / "tests"))
+from test_resume import StopAt  # noqa: E402 - the callback that stops a run at a given step
 
 SPACE = ["lr", "dropout", "word_dropout", "hidden_size=32:128"]
 
@@ -76,15 +79,6 @@ def export(root: Path) -> list[str]:
     return ["### export of those runs", "",
             table(["runs", "rows", "columns", "CSV size", "seconds"],
                   [[frame["run"].nunique(), len(frame), frame.shape[1], f"{size / 2**20:.1f} MB", f"{seconds:.2f}"]])]
-
-
-class StopAt(Callback):
-    def __init__(self, step: int, stop: threading.Event):
-        self.step, self.stop = step, stop
-
-    def on_step(self, record):
-        if record["step"] == self.step:
-            self.stop.set()
 
 
 def resume(corpus, root: Path, stop_at: int) -> list[str]:

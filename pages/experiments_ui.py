@@ -46,7 +46,11 @@ def experiment_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None
     st.caption(f"{len(plan.runs())} runs, one after another, with the settings above"
                + (f" (each value of {setting})" if setting else "") + ". Test accuracy is reported per setting as "
                "the mean and the min–max over seeds or folds.")
-    if st.button("▶ Start experiment", disabled=disabled or corpus is None, key="start_experiment"):
+    _start_button("▶ Start experiment", "start_experiment", plan, corpus, source, disabled)
+
+
+def _start_button(label: str, key: str, plan: Plan, corpus, source, disabled: bool) -> None:
+    if st.button(label, disabled=disabled or corpus is None, key=key):
         try:
             registry().start_experiment(corpus, plan, runs_dir(), data=source.describe(), source=source.to_record())
             st.rerun()
@@ -82,12 +86,7 @@ def search_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None:
                "ones' validation accuracy (never the test set), and stops a run whose validation accuracy at an "
                "epoch's end (from the third on, once five runs have finished) is below the median of the earlier runs "
                "there. The other settings are those above.")
-    if st.button("▶ Start search", disabled=disabled or corpus is None, key="start_search"):
-        try:
-            registry().start_experiment(corpus, plan, runs_dir(), data=source.describe(), source=source.to_record())
-            st.rerun()
-        except JobBusy as e:
-            st.error(str(e))
+    _start_button("▶ Start search", "start_search", plan, corpus, source, disabled)
 
 
 def search_results(exp: Experiment, key: str) -> None:
