@@ -29,7 +29,7 @@ from _common import ROOT, data_paths, machine, pct, table, write_section
 from lyricsdash.config import TrainConfig
 from lyricsdash.data import make_corpus
 from lyricsdash.engine import train
-from lyricsdash.experiments import Experiment, Plan, run_all
+from lyricsdash.experiments import Experiment, Plan, run_all, train_here
 from lyricsdash.export import long_table
 from lyricsdash.runs import RunFolder, RunRecorder, load_model
 from lyricsdash.search import best_trial, parse_space
@@ -45,11 +45,8 @@ def search(corpus, root: Path, trials: int) -> tuple[list[str], Experiment, floa
     exp = Experiment.create(plan, root, "assignment files")
 
     def train_one(run_corpus, cfg, i, observers=()):
-        stop = threading.Event()
-        for o in observers:
-            o.bind_stop(stop.set)
         rec = RunRecorder(root)
-        result = train(run_corpus, cfg, [rec, *observers], stop)
+        result = train_here(run_corpus, cfg, rec, observers)
         print(f"trial {i}: {result.status}, val {pct(result.kept.val_acc)}", flush=True)
         return rec.run_id, result.status
 

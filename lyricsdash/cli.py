@@ -16,7 +16,7 @@ from . import distributed
 from .config import ConfigError, TrainConfig, parse_overrides
 from .data import DataError, read_lyrics
 from .engine import TrainingError, train
-from .experiments import Experiment, Plan, describe, run_all
+from .experiments import Experiment, Plan, describe, run_all, train_here
 from .predictor import PredictError, Predictor, score_table
 from .records import Callback, Status, evaluated
 from .report import pct, report_text
@@ -255,11 +255,7 @@ def _experiment(args, plan: Plan) -> int:
     def train_one(run_corpus, cfg, i, observers=()):
         # a fold's songs are not the source's: its run records none, and a resume asks for files
         recorder = RunRecorder(args.runs_dir, data=data, source=None if plan.kind == "cv" else source)
-        run_stop = threading.Event()  # this run's own: a pruned trial stops, the experiment goes on
-        for o in observers:
-            o.bind_stop(run_stop.set)
-        result = train(run_corpus, cfg, [recorder, _Progress(args.quiet), _Forward(stop, run_stop), *observers],
-                       run_stop)
+        result = train_here(run_corpus, cfg, recorder, observers, [_Progress(args.quiet)], stop)
         r = exp.data["runs"][i]
         fold = f" fold {r['fold'] + 1}" if r["fold"] is not None else ""
         print(f"run {i + 1}/{total} {r['label']} seed {r['seed']}{fold}: {result.status}, validation "
@@ -302,17 +298,6 @@ def _search_report(args, exp: Experiment) -> int:
 def cmd_search(args) -> int:
     plan = Plan("search", parse_overrides(args.set), space=parse_space(args.param), trials=args.trials)
     return _experiment(args, plan)
-
-
-class _Forward(Callback):
-    """Passes the experiment's stop (Ctrl-C) on to the run in progress, whose own stop a pruner may also set."""
-
-    def __init__(self, source: threading.Event, target: threading.Event):
-        self.source, self.target = source, target
-
-    def on_step(self, record):
-        if self.source.is_set():
-            self.target.set()
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import pandas as pd
 
 from .config import ConfigError, TrainConfig, field_names, field_spec, parse_value
 from .data import Corpus, make_corpus
-from .records import Status
+from .engine import train
+from .records import Callback, Status
 from .runs import EXPERIMENTS as DIR
 from .runs import RunError, _now, new_run_id, read_summary, run_path, runs_root, write_json
 
@@ -175,6 +177,29 @@ def run_all(exp: Experiment, corpus: Corpus, train_one, cancelled=lambda: False)
     exp.data["status"] = Status.CANCELLED if cancelled() else Status.FINISHED
     exp.save()
     return exp
+
+
+def train_here(run_corpus: Corpus, cfg: TrainConfig, recorder, observers=(), callbacks=(),
+               stop: threading.Event | None = None):
+    """Train one of an experiment's runs in this process -> ``TrainResult``. The run has a stop of its own, so
+    that an observer (a search's pruner, ``bind_stop``) ends this run alone; the experiment's ``stop`` (Ctrl-C)
+    is passed on to it at each step."""
+    run_stop = threading.Event()
+    for o in observers:
+        o.bind_stop(run_stop.set)
+    forward = [_Forward(stop, run_stop)] if stop is not None else []
+    return train(run_corpus, cfg, [recorder, *callbacks, *forward, *observers], run_stop)
+
+
+class _Forward(Callback):
+    """Passes the experiment's stop on to the run in progress."""
+
+    def __init__(self, source: threading.Event, target: threading.Event):
+        self.source, self.target = source, target
+
+    def on_step(self, record):
+        if self.source.is_set():
+            self.target.set()
 
 
 def run_summary(exp: Experiment, run_id: str | None):

@@ -26,7 +26,7 @@ from .config import TrainConfig
 from .data import Corpus
 from .engine import train
 from .experiments import Experiment, Plan, run_all
-from .records import DONE, RECORD_FIELDS, Callback, MetricsBuffer, Status, evaluated, improves_val
+from .records import DONE, RECORD_FIELDS, Callback, MetricsBuffer, Scores, Status
 from .runs import RunFolder, RunRecorder, new_run_id, read_metrics, read_summary, run_path, runs_root
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class TrainingJob(Callback):
         self.observers = list(observers)
         self.stop_event, self.lock = threading.Event(), threading.Lock()
         self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, Status.STARTING, None
-        self.best_step = self.best_val_accuracy = self.latest_test_acc = None
+        self.scores = Scores()
         self.baselines: dict = {}
         self.spare, self.on_done = spare if isolate else None, on_done
         self.phase = None if not isolate else ("handing the run to the training process started ahead" if
@@ -204,10 +204,7 @@ class TrainingJob(Callback):
     def on_step(self, record: dict) -> None:
         with self.lock:
             self.buffer.append(record)
-            if evaluated(record):
-                self.latest_test_acc = record["test_acc"]
-            if improves_val(record, self.best_val_accuracy):
-                self.best_step, self.best_val_accuracy = record["step"], record["val_acc"]
+            self.scores.add(record)
 
     def on_end(self, result) -> None:
         self._ended(result.status)
@@ -234,8 +231,8 @@ class TrainingJob(Callback):
     def _progress(self, points: int) -> Progress:  # under the lock
         latest = self.buffer.latest or {}
         return Progress(self.run_id, self.status, self.total_steps, latest.get("step", 0),
-                        latest.get("elapsed_s", 0.0), self.best_step, self.best_val_accuracy,
-                        self.latest_test_acc, points, self.error, self.phase,
+                        latest.get("elapsed_s", 0.0), self.scores.best_step, self.scores.best_val_accuracy,
+                        self.scores.latest_test_acc, points, self.error, self.phase,
                         time.monotonic() - self.started_at)
 
 

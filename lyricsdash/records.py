@@ -7,6 +7,7 @@ without depending on how records are made.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
@@ -42,6 +43,22 @@ def evaluated(record: dict) -> bool:
 def improves_val(record: dict, best_val_accuracy: float | None) -> bool:
     """Whether this record's validation accuracy beats the best so far (None: nothing seen yet)."""
     return evaluated(record) and record["val_acc"] > (-1.0 if best_val_accuracy is None else best_val_accuracy)
+
+
+@dataclass
+class Scores:
+    """What a run's records have shown so far, for its live view: the best validation accuracy and its step,
+    and the test accuracy of the latest evaluation (None before the first)."""
+
+    best_step: int | None = None
+    best_val_accuracy: float | None = None
+    latest_test_acc: float | None = None
+
+    def add(self, record: dict) -> None:
+        if evaluated(record):
+            self.latest_test_acc = record["test_acc"]
+        if improves_val(record, self.best_val_accuracy):
+            self.best_step, self.best_val_accuracy = record["step"], record["val_acc"]
 
 
 class Callback:

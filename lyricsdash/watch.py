@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .jobs import Progress, Snapshot
-from .records import RECORD_FIELDS, MetricsBuffer, Status, evaluated, improves_val
+from .records import RECORD_FIELDS, MetricsBuffer, Scores, Status
 from .runs import RunError, RunFolder, list_runs, runs_root
 
 INTS = ("step", "epoch", "tokens")
@@ -73,17 +73,14 @@ class FolderWatch:
         self.folder = RunFolder(run_dir)
         self.run_id = self.folder.run_id
         self.tail = MetricsTail(self.folder.metrics_path)
-        self.best_step = self.best_val_accuracy = self.latest_test_acc = None
+        self.scores = Scores()
         self.summary = self.folder.summary()
         self.started = time.monotonic()
         self._lock = threading.Lock()
 
     def _update(self) -> None:
         for rec in self.tail.poll():
-            if evaluated(rec):
-                self.latest_test_acc = rec["test_acc"]
-            if improves_val(rec, self.best_val_accuracy):
-                self.best_step, self.best_val_accuracy = rec["step"], rec["val_acc"]
+            self.scores.add(rec)
         try:
             self.summary = self.folder.summary()
         except RunError:
@@ -106,12 +103,9 @@ class FolderWatch:
         s, latest = self.summary, self.tail.buffer.latest or {}
         status = Status.STARTING if s.status == Status.RUNNING and not latest else s.status
         return Progress(self.run_id, status, s.total_steps, latest.get("step", 0), latest.get("elapsed_s", 0.0),
-                        self.best_step, self.best_val_accuracy, self.latest_test_acc, len(self.tail.buffer), s.error,
+                        self.scores.best_step, self.scores.best_val_accuracy, self.scores.latest_test_acc,
+                        len(self.tail.buffer), s.error,
                         None, time.monotonic() - self.started)
-
-    @property
-    def done(self) -> bool:
-        return self.progress().done
 
 
 def running_elsewhere(root=None, exclude: str | None = None) -> list[str]:

@@ -4,8 +4,7 @@ import optuna
 import pytest
 
 from lyricsdash.config import ConfigError, TrainConfig
-from lyricsdash.engine import train
-from lyricsdash.experiments import Experiment, Plan, run_all
+from lyricsdash.experiments import Experiment, Plan, run_all, train_here
 from lyricsdash.runs import RunRecorder, read_summary
 from lyricsdash.search import JOURNAL, Pruner, best_trial, open_study, parse_space
 
@@ -62,13 +61,8 @@ def search(runs_dir, corpus, trials=4, cancel_after=None):
     done = []
 
     def train_one(run_corpus, cfg, i, observers=()):
-        import threading
-
-        stop = threading.Event()
-        for o in observers:
-            o.bind_stop(stop.set)
         rec = RunRecorder(runs_dir)
-        result = train(run_corpus, cfg, [rec, *observers], stop)
+        result = train_here(run_corpus, cfg, rec, observers)
         done.append(i)
         return rec.run_id, result.status
 
