@@ -473,13 +473,17 @@ def read_metrics(run_dir: Path) -> pd.DataFrame:
     return df[complete].reset_index(drop=True)
 
 
+def run_dirs(root: str | os.PathLike | None = None) -> list[Path]:
+    """The run folders in ``root``, newest first (the experiments' folder and hidden ones left out)."""
+    root = runs_root(root)
+    return [d for d in sorted(root.iterdir() if root.is_dir() else [], reverse=True)
+            if d.is_dir() and not d.name.startswith(".") and d.name != EXPERIMENTS]
+
+
 def list_runs(root: str | os.PathLike | None = None) -> tuple[list[Summary], list[str]]:
     """Summaries of all runs, newest first, and warnings for folders skipped as broken."""
-    root = runs_root(root)
     runs, warnings = [], []
-    for d in sorted(root.iterdir() if root.is_dir() else [], reverse=True):
-        if not d.is_dir() or d.name.startswith(".") or d.name == EXPERIMENTS:
-            continue
+    for d in run_dirs(root):
         try:
             s = read_summary(d)
             s.config = _read_json(d / RunFolder.CONFIG)

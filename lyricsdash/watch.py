@@ -21,7 +21,7 @@ import pandas as pd
 
 from .jobs import Progress, Snapshot
 from .records import RECORD_FIELDS, MetricsBuffer, Scores, Status
-from .runs import RunError, RunFolder, list_runs, runs_root
+from .runs import RunError, RunFolder, read_summary, run_dirs
 
 INTS = ("step", "epoch", "tokens")
 
@@ -111,6 +111,12 @@ class FolderWatch:
 def running_elsewhere(root=None, exclude: str | None = None) -> list[str]:
     """Ids of the runs in ``root`` training in another process of this machine (newest first): a running
     summary whose process is alive (a dead one reads as interrupted)."""
-    runs, _ = list_runs(runs_root(root))
-    here = socket.gethostname()
-    return [s.run_id for s in runs if s.status == Status.RUNNING and s.host == here and s.run_id != exclude]
+    here, out = socket.gethostname(), []
+    for d in run_dirs(root):  # summaries only: the Train page asks on every rerun
+        try:
+            s = read_summary(d)
+        except RunError:
+            continue
+        if s.status == Status.RUNNING and s.host == here and d.name != exclude:
+            out.append(d.name)
+    return out
