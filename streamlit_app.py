@@ -9,8 +9,8 @@ bare mode, which delayed its training and logged bare-mode warnings to the serve
 if __name__ == "__main__":
     import streamlit as st
 
-    from pages.common import navigation
-    from pages.source import data_sidebar
+    from ui.common import navigation
+    from ui.source import data_sidebar
 
     page = navigation()
     data_sidebar()

@@ -40,8 +40,8 @@ SETTLE_S = 1.0
 def latest_elapsed(runs: Path) -> float:
     """The training clock (elapsed_s) of the run's latest record."""
     path = next(runs.glob(f"*/{RunFolder.METRICS}"))
-    last = path.read_text().rstrip("\n").rsplit("\n", 1)[-1].split(",")
-    return float(last[-1])
+    lines = path.read_text().rstrip("\n").split("\n")
+    return float(lines[-1].split(",")[lines[0].split(",").index("elapsed_s")])
 
 
 def window_rate(metrics: pd.DataFrame, e0: float, e1: float) -> float:
@@ -56,7 +56,7 @@ def one_window(page, url: str, watched: bool, seconds: float, runs: Path, server
 
     if watched:
         page.goto(f"{url}/train")
-        expect(page.get_by_test_id("liveStatus")).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("stProgress").first).to_be_visible(timeout=60_000)
     else:
         page.goto("about:blank")
     time.sleep(SETTLE_S)

@@ -284,7 +284,8 @@ class _Loop:
         rec["test_loss"], rec["test_acc"], _ = self.test.evaluate(self.model)
         scores = (self.step, rec["val_acc"], rec["val_loss"], rec["test_acc"], rec["test_loss"])
         self.latest = Checkpoint(*scores)
-        if self.best.beaten_by(rec["val_acc"], rec["val_loss"], self.cfg.select_by):
+        rec["val_best"] = float(self.best.beaten_by(rec["val_acc"], rec["val_loss"], self.cfg.select_by))
+        if rec["val_best"]:
             self.best = Checkpoint(*scores, state=self._state() if self.cfg.keep == "best_val" else None)
         self.clock.spend(time.perf_counter() - t)
 

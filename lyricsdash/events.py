@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .records import RECORD_FIELDS
+from .records import FLAGS, RECORD_FIELDS
 
-SCALARS = tuple(f for f in RECORD_FIELDS if f != "step")  # the step is the x-axis
+SCALARS = tuple(f for f in RECORD_FIELDS if f != "step" and f not in FLAGS)  # the step is the x-axis
 FINAL = ("test_accuracy", "test_loss", "best_val_accuracy")  # Summary fields shown in the HParams tab
 
 

@@ -7,11 +7,11 @@ import os
 
 import pandas as pd
 
-from .records import RECORD_FIELDS
+from .records import FLAGS, RECORD_FIELDS
 from .runs import list_runs, read_metrics, run_path, runs_root
 
 KEYS = ["run", "run_name", "status", "step", "name", "value"]
-NAMES = [f for f in RECORD_FIELDS if f != "step"]
+NAMES = [f for f in RECORD_FIELDS if f != "step" and f not in FLAGS]
 
 
 def long_table(root: str | os.PathLike | None = None) -> tuple[pd.DataFrame, list[str]]:

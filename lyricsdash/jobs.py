@@ -1,13 +1,13 @@
 """Background training jobs for a long-lived process (the dashboard server).
 
-A ``JobRegistry`` holds at most one running ``TrainingJob``. The job's background thread supervises the
-training, which by default runs in a child process (``isolate=True``): the child trains through the engine,
-writes the run folder through ``RunRecorder`` and sends each step's record back over a pipe. So the
-server's Python work (every page refresh) never competes with training for the GIL, and a refresh never
-waits for a training step. The thread keeps the records in a bounded in-memory buffer that any reader (a UI
-refreshing once a second) can snapshot: it holds the lock only to append a record; readers copy a list of
-references under it and build frames outside it. ``isolate=False`` trains in the thread itself (tests,
-embedding). Nothing here knows about a UI.
+A ``JobRegistry`` holds at most one running ``TrainingJob``. The job starts, stops and supervises one
+training; what the training has done is read from its run folder, through the same ``watch.FolderWatch`` that
+follows a run started anywhere else (the CLI, torchrun), so the run folder is the one channel. By default the
+training runs in a child process (``isolate=True``): the server's Python work (every page refresh) never
+competes with training for the GIL. The child writes the run folder through ``RunRecorder``; a pipe carries
+only what the folder cannot hold yet: what the process is doing before the folder exists, that the run has
+started (its folder is written), and an error raised before the folder could record it. ``isolate=False``
+trains in the thread itself (tests, embedding). Nothing here knows about a UI.
 """
 
 from __future__ import annotations
@@ -17,53 +17,22 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
-
-import pandas as pd
 
 from .config import TrainConfig
 from .data import Corpus
 from .engine import train
 from .experiments import Experiment, Plan, run_all
-from .records import DONE, RECORD_FIELDS, Callback, MetricsBuffer, Scores, Status
-from .runs import RunFolder, RunRecorder, new_run_id, read_metrics, read_summary, run_path, runs_root
+from .records import Callback, Status
+from .runs import RunFolder, RunRecorder, new_run_id, run_path, runs_root
+from .watch import FolderWatch, Progress, Snapshot, records_frame
 
 log = logging.getLogger(__name__)
 
 
 class JobBusy(RuntimeError):
     """A training is already running on this server."""
-
-
-@dataclass
-class Progress:
-    """How far a job has come: a few numbers, cheap enough to read every second (no copy of the records)."""
-
-    run_id: str
-    status: str  # starting, running, finished, stopped, failed
-    total_steps: int
-    steps: int
-    elapsed_s: float
-    best_step: int | None  # the best validation accuracy so far, updated at every evaluation
-    best_val_accuracy: float | None
-    latest_test_acc: float | None  # the test accuracy of the latest evaluation
-    points: int  # records held for the curves
-    error: str | None
-    phase: str | None  # before the first step: what the run is doing, in words
-    since_start_s: float  # seconds since the job was started (the wait before the first step included)
-
-    @property
-    def done(self) -> bool:
-        return self.status in DONE
-
-
-@dataclass
-class Snapshot(Progress):
-    """What a reader sees of a job at one moment: its progress, the records for the curves, the baselines."""
-
-    metrics: pd.DataFrame
-    baselines: dict
 
 
 @dataclass(frozen=True)
@@ -86,10 +55,10 @@ class RunTarget:
         return RunFolder(run_path(self.runs_dir, self.run_id)).resume_point() if self.resume else None
 
 
-class TrainingJob(Callback):
-    def __init__(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", cap: int = 20_000,
-                 isolate: bool = True, source: dict | None = None, resume: str | None = None, observers=(),
-                 spare: Spare | None = None, on_done=None, name: str = ""):
+class TrainingJob:
+    def __init__(self, corpus: Corpus, cfg: TrainConfig, runs_dir=None, data: str = "", isolate: bool = True,
+                 source: dict | None = None, resume: str | None = None, observers=(), spare: Spare | None = None,
+                 on_done=None, name: str = ""):
         """``resume``: the id of a stopped run in ``runs_dir`` to go on with (``cfg`` and ``corpus`` its own);
         ``observers``: callbacks that hear ``on_start`` (its total_steps) and every step's record, here in the
         server (a search's pruner); ``spare``: a training process started ahead (``Spare``) to train in instead of
@@ -100,9 +69,7 @@ class TrainingJob(Callback):
         self.target = RunTarget(self.runs_dir, self.run_id, data, source, resume is not None, name)
         self.observers = list(observers)
         self.stop_event, self.lock = threading.Event(), threading.Lock()
-        self.buffer, self.total_steps, self.status, self.error = MetricsBuffer(cap), 0, Status.STARTING, None
-        self.scores = Scores()
-        self.baselines: dict = {}
+        self._status, self.error, self.watch = Status.STARTING, None, None  # watch: once the folder is written
         self.spare, self.on_done = spare if isolate else None, on_done
         self.phase = None if not isolate else ("handing the run to the training process started ahead" if
                                                self.spare else "starting the training process (a fresh Python "
@@ -116,22 +83,21 @@ class TrainingJob(Callback):
             if self.isolate:
                 self._supervise()
             else:
-                train(self.corpus, self.cfg, [self.target.recorder(), self, *self.observers], self.stop_event,
-                      resume_from=self.target.resume_point())
+                train(self.corpus, self.cfg, [self.target.recorder(), _Lifecycle(self.hear), *self.observers],
+                      self.stop_event, resume_from=self.target.resume_point())
         except Exception as e:  # noqa: BLE001 - reported to the UI, recorded in summary.json
             log.exception("training %s failed", self.run_id)  # the traceback goes to the server console
-            self._failed(str(e) or type(e).__name__)
+            self.hear("fail", str(e) or type(e).__name__)
         finally:
+            with self.lock:
+                if self._status == Status.STARTING:  # ended before its folder was written (stopped while preparing)
+                    self._status = Status.STOPPED if self.stop_event.is_set() else Status.FAILED
             if self.on_done is not None:
                 self.on_done()
 
-    def _failed(self, message: str) -> None:
-        with self.lock:
-            self.status, self.error = Status.FAILED, message
-
     def _supervise(self) -> None:
-        """Start the child (or hand the run to the spare), relay its messages into this job, pass Stop on;
-        notice a child that dies."""
+        """Start the child (or hand the run to the spare), hear its lifecycle, pass Stop on, let the observers
+        hear the folder's new records; notice a child that dies."""
         spare = self.spare if self.spare is not None and self.spare.process.is_alive() else None
         if spare is None:
             spare = Spare(f"train-{self.run_id}")  # the same, started now
@@ -141,103 +107,93 @@ class TrainingJob(Callback):
             while True:
                 if self.stop_event.is_set():
                     stop.set()
+                if self.observers and self.watch is not None:
+                    self.watch.poll()
                 if not receive.poll(0.2):
                     continue
                 try:
-                    kind, payload = receive.recv()
+                    self.hear(*receive.recv())
                 except EOFError:
                     break
-                self._relay(kind, payload)
         finally:
             child.join(10)
             if child.is_alive():
                 child.kill()
             spare.close()
-        if not self.done:
-            self._failed(f"The training process ended unexpectedly (exit code {child.exitcode}); the run folder "
-                         "keeps what it saved.")
+        if self.watch is not None:
+            self.watch.poll()  # the last records, for the observers
+        if self.error is None and self.progress().status in (Status.STARTING, Status.RUNNING, Status.INTERRUPTED):
+            with self.lock:  # the folder reads as interrupted (its process is gone); say so in words too
+                self.error = (f"The training process ended unexpectedly (exit code {child.exitcode}); the run "
+                              "folder keeps what it saved.")
 
-    def _relay(self, kind: str, payload) -> None:
-        """A message from the training process, handled as the in-thread callbacks handle theirs."""
-        if kind == "start":
-            self._started(payload["total_steps"])
-            for o in self.observers:
-                o.on_start(SimpleNamespace(total_steps=payload["total_steps"]))
-        elif kind == "step":
-            self.on_step(payload)
-            for o in self.observers:
-                o.on_step(payload)
-        elif kind == "end":
-            self._ended(payload)
+    def hear(self, kind: str, payload) -> None:
+        """The training's lifecycle (from the child's pipe, or in-thread): ``phase`` (text), ``start`` (the
+        total steps: the run folder is written), ``fail`` (the error)."""
+        if kind == "phase":
+            with self.lock:
+                self.phase = payload
+        elif kind == "start":
+            for o in self.observers if self.isolate else ():  # in-thread, they are the training's own callbacks
+                o.on_start(SimpleNamespace(total_steps=payload))
+            watch = FolderWatch(run_path(self.runs_dir, self.run_id), self.observers if self.isolate else ())
+            with self.lock:
+                self.watch, self._status, self.phase = watch, Status.RUNNING, None
         elif kind == "fail":
-            self._failed(payload)
-        elif kind == "phase":
-            self.on_phase(payload)
-        elif kind == "baselines":
-            self.on_baselines(payload, None)
-
-    def _started(self, total_steps: int) -> None:
-        if self.target.resume:  # the curves so far (the recorder has cut them to the resume point)
-            run_dir = run_path(self.runs_dir, self.run_id)
-            for record in read_metrics(run_dir).to_dict("records"):
-                self.on_step(record | {k: int(record[k]) for k in ("step", "epoch", "tokens")})
-            self.on_baselines(read_summary(run_dir).baselines, None)  # measured before the stop
-        with self.lock:
-            self.total_steps, self.status, self.phase = total_steps, Status.RUNNING, None
-
-    def _ended(self, status: str) -> None:
-        with self.lock:
-            self.status = status
-
-    # ---- callbacks (in-thread training)
-    def on_phase(self, text: str) -> None:
-        with self.lock:
-            self.phase = text
-
-    def on_start(self, info) -> None:
-        self._started(info.total_steps)
-
-    def on_baselines(self, baselines: dict, model) -> None:
-        with self.lock:
-            self.baselines = baselines
-
-    def on_step(self, record: dict) -> None:
-        with self.lock:
-            self.buffer.append(record)
-            self.scores.add(record)
-
-    def on_end(self, result) -> None:
-        self._ended(result.status)
+            with self.lock:
+                self._status, self.error = Status.FAILED, payload
 
     # ---- readers
     def stop(self) -> None:
         self.stop_event.set()
 
     @property
+    def status(self) -> str:
+        return self.progress().status
+
+    @property
     def done(self) -> bool:
-        return self.status in DONE
+        return self.progress().done
 
     def progress(self) -> Progress:
-        with self.lock:
-            return self._progress(len(self.buffer))
+        watch = self.watch
+        return self._own(watch.progress() if watch is not None else None)
 
     def snapshot(self) -> Snapshot:
-        with self.lock:  # copy references only; the frame is built outside the lock
-            rows = self.buffer.records()
-            progress = self._progress(len(rows))
-        return Snapshot(**vars(progress), metrics=pd.DataFrame(rows, columns=list(RECORD_FIELDS)),
-                        baselines=self.baselines)
+        watch = self.watch
+        if watch is None:
+            return Snapshot(**vars(self._own(None)), metrics=records_frame([]), baselines={})
+        return self._own(watch.snapshot())
 
-    def _progress(self, points: int) -> Progress:  # under the lock
-        latest = self.buffer.latest or {}
-        return Progress(self.run_id, self.status, self.total_steps, latest.get("step", 0),
-                        latest.get("elapsed_s", 0.0), self.scores.best_step, self.scores.best_val_accuracy,
-                        self.scores.latest_test_acc, points, self.error, self.phase,
-                        time.monotonic() - self.started_at)
+    def _own(self, p: Progress | None) -> Progress:
+        """What the folder says (``p``; None before it is written), with what only the job knows: the phase
+        before the first step, the time since Start, an error the folder could not record."""
+        since = time.monotonic() - self.started_at
+        with self.lock:
+            status, error, phase = self._status, self.error, self.phase
+        if p is None:
+            return Progress(self.run_id, status, 0, 0, 0.0, None, None, None, 0, error, phase, since)
+        if status == Status.FAILED:
+            return replace(p, status=status, error=error or p.error, since_start_s=since)
+        return replace(p, phase=phase if p.status == Status.STARTING else None, since_start_s=since,
+                       error=error or p.error)
+
+
+class _Lifecycle(Callback):
+    """In-thread training: the lifecycle a child process would send over its pipe."""
+
+    def __init__(self, hear):
+        self.hear = hear
+
+    def on_phase(self, text: str) -> None:
+        self.hear("phase", text)
+
+    def on_start(self, info) -> None:
+        self.hear("start", info.total_steps)
 
 
 class _Pipe(Callback):
-    """In the child: send what the parent's job needs; end at once if the parent (the server) died."""
+    """In the child: send the run's lifecycle to the parent's job; end at once if the parent (the server) died."""
 
     def __init__(self, conn, parent_pid: int):
         self.conn, self.parent_pid = conn, parent_pid
@@ -254,16 +210,11 @@ class _Pipe(Callback):
         self._send(("phase", text))
 
     def on_start(self, info) -> None:
-        self._send(("start", {"total_steps": info.total_steps}))
-
-    def on_baselines(self, baselines: dict, model) -> None:
-        self._send(("baselines", baselines))
+        self._send(("start", info.total_steps))
 
     def on_step(self, record: dict) -> None:
-        self._send(("step", record))
-
-    def on_end(self, result) -> None:
-        self._send(("end", result.status))
+        if os.getppid() != self.parent_pid:
+            os._exit(1)  # orphaned (checked at every step, as a send did)
 
 
 class Spare:

@@ -13,7 +13,10 @@ from enum import StrEnum
 import pandas as pd
 
 RECORD_FIELDS = ("step", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc",
-                 "lr", "tokens", "elapsed_s")
+                 "lr", "tokens", "elapsed_s", "val_best")
+# val_best: 1 where this step's evaluation is the best validation score so far (by the run's select_by), 0 at
+# other evaluations, NaN (an empty cell) elsewhere. The engine sets it, once; every reader takes it from there.
+FLAGS = ("val_best",)  # record fields that are marks, not measures (no TensorBoard scalar, no export column)
 
 
 class Status(StrEnum):
@@ -40,9 +43,10 @@ def evaluated(record: dict) -> bool:
     return v is not None and not math.isnan(v)
 
 
-def improves_val(record: dict, best_val_accuracy: float | None) -> bool:
-    """Whether this record's validation accuracy beats the best so far (None: nothing seen yet)."""
-    return evaluated(record) and record["val_acc"] > (-1.0 if best_val_accuracy is None else best_val_accuracy)
+def is_best(record: dict) -> bool:
+    """Whether the engine marked this step's evaluation as the best validation score so far."""
+    v = record.get("val_best", math.nan)
+    return v is not None and not math.isnan(v) and v > 0
 
 
 @dataclass
@@ -57,7 +61,7 @@ class Scores:
     def add(self, record: dict) -> None:
         if evaluated(record):
             self.latest_test_acc = record["test_acc"]
-        if improves_val(record, self.best_val_accuracy):
+        if is_best(record):
             self.best_step, self.best_val_accuracy = record["step"], record["val_acc"]
 
 

@@ -32,7 +32,7 @@ from .calibrate import expected_calibration_error
 from .config import ConfigError, TrainConfig, field_spec
 from .events import FINAL, EventWriter
 from .model import LyricsLSTM, ModelSpec
-from .records import RECORD_FIELDS, Callback, Status, improves_val
+from .records import RECORD_FIELDS, Callback, Status, is_best
 from .system import FIELDS as SYSTEM_FIELDS
 from .system import SystemSampler
 from .text import LEGACY_KIND, LEGACY_REPEATS, Vocab
@@ -337,7 +337,7 @@ class RunRecorder(Callback):
         self._system.step = record["step"]
         s = self.summary
         s.steps = record["step"]
-        if improves_val(record, s.best_val_accuracy):
+        if is_best(record):
             s.best_val_accuracy, s.best_step = record["val_acc"], record["step"]
 
     def on_epoch_end(self, epoch: int, checkpoint) -> None:

@@ -7,9 +7,9 @@ from lyricsdash import charts
 from lyricsdash.data import DataError, read_lyrics
 from lyricsdash.predictor import MAX_CHARS, PredictError, score_table
 from lyricsdash.runs import RunError, RunFolder, best_run, list_runs
-from pages.common import page_setup, pct, predictor, runs_dir
-from pages.source import UPLOAD_MB
-from pages.why import why_panel
+from ui.common import page_setup, pct, predictor, runs_dir
+from ui.source import UPLOAD_MB
+from ui.why import why_panel
 
 st.title("Classify lyrics")
 page_setup()

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from lyricsdash import charts
-from pages.common import page_setup
-from pages.source import cached_stats, current_corpus
-from pages.widgets import config_from_state
+from ui.common import page_setup
+from ui.source import cached_stats, current_corpus
+from ui.widgets import config_from_state
 
 st.title("Data")
 page_setup()

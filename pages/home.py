@@ -4,8 +4,8 @@ import streamlit as st
 
 from lyricsdash.report import report_text
 from lyricsdash.runs import list_runs
-from pages.common import page_setup, registry, runs_dir
-from pages.source import current_corpus
+from ui.common import page_setup, registry, runs_dir
+from ui.source import current_corpus
 
 st.title("🎤 lyricsdash")
 page_setup()

@@ -12,10 +12,10 @@ from lyricsdash.records import RESUMABLE, Status
 from lyricsdash.report import report_html, report_text
 from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs, load_config
 from lyricsdash.sources import DataSource
-from pages.common import flash, page_setup, pct, registry, runs_dir
-from pages.experiments_ui import experiments_list
-from pages.explorer import test_explorer
-from pages.source import current_source, load_corpus
+from ui.common import flash, page_setup, pct, registry, runs_dir
+from ui.experiments import experiments_list
+from ui.explorer import test_explorer
+from ui.source import current_source, load_corpus
 
 st.title("Runs")
 page_setup()

@@ -1,21 +1,18 @@
 """Train: pick hyperparameters, start a background training, watch its curves grow."""
 
-import time
-
 import streamlit as st
 
-from lyricsdash import charts
 from lyricsdash.config import ConfigError
 from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunFolder
 from lyricsdash.watch import running_elsewhere
-from pages.common import folder_watch, page_setup, registry, runs_dir
-from pages.experiments_ui import experiment_progress, experiment_starter
-from pages.explorer import test_explorer
-from pages.live import draw_status, live_status, publish, retire
-from pages.source import cached_estimate, cached_preview, current_corpus
-from pages.widgets import config_from_state, config_widget, remember, reset_config
+from ui.common import folder_watch, page_setup, registry, runs_dir
+from ui.experiments import experiment_progress, experiment_starter
+from ui.explorer import test_explorer
+from ui.live import follow
+from ui.source import cached_estimate, cached_preview, current_corpus
+from ui.widgets import config_from_state, config_widget, remember, reset_config
 
 ESSENTIALS = ["epochs", "hidden_size", "embed_dim", "lr", "batch_size", "seed"]
 ADVANCED = {
@@ -27,11 +24,6 @@ ADVANCED = {
                                "threads", "device"],
 }
 LONG_S = 300  # warn above this estimated training time
-LIVE_POINTS = 200  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
-STATUS_EVERY_S = 1.0  # progress bar and scores
-CHARTS_EVERY_S = 5.0  # the curves: each redraw remounts two Plotly charts
-STREAM_S = 30.0  # one run of the live fragment updates status and curves in place for this long
-WATCH_EVERY_S = 2.0  # a run of another process: status and curves, read from its folder
 
 st.title("Train")
 page_setup()
@@ -96,39 +88,16 @@ with st.expander("Experiment: repeat with seeds, sweep a setting, or cross-valid
 experiment_progress()
 
 
-def draw_charts(snap, view: dict, live: bool, n: int = 0) -> None:
-    """The curves of ``snap``; redrawing a chart costs the browser far more than text, so they refresh less
-    often. ``n`` numbers the redraws within one run (an element key may appear once per run)."""
-    points = LIVE_POINTS if live else charts.MAX_POINTS
-    a, b = st.columns(2)
-    a.plotly_chart(charts.loss_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"], log_y=view["log_y"],
-                                      best_step=snap.best_step, max_points=points, raw=not live),
-                   width="stretch", key=f"loss_chart{n or ''}")
-    b.plotly_chart(charts.accuracy_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"],
-                                          best_step=snap.best_step, max_points=points, baselines=snap.baselines,
-                                          raw=not live), width="stretch", key=f"acc_chart{n or ''}")
-    system = RunFolder(runs_dir() / snap.run_id).system()
-    if not system.empty:  # a row every few seconds (lyricsdash.system)
-        st.plotly_chart(charts.system_figure(system), width="stretch", key=f"system_chart{n or ''}")
-
-
-@st.fragment(run_every=WATCH_EVERY_S)
-def watch_view(watch, others: int) -> None:
-    """A run training in another process, followed through its run folder (status, then the curves)."""
+elsewhere = [] if jobs.running() else running_elsewhere(runs_dir(), exclude=job.run_id if job else None)
+if elsewhere:  # a training this server did not start (the CLI, torchrun, another server): its folder tells all
+    watch = folder_watch(str(runs_dir() / elsewhere[0]))
     st.subheader(f"Run {watch.run_id}, training in another process")
     st.caption("Started outside this dashboard (the CLI, torchrun or another server); followed through its run "
                "folder, so Stop is not offered here: press Ctrl-C where it runs."
-               + (f" {others - 1} other run(s) are training too; this is the newest." if others > 1 else ""))
-    snap = watch.snapshot()
-    draw_status(snap)
-    draw_charts(snap, {"smoothing": 0.6, "x": "step", "log_y": False}, live=not snap.done, n=0)
-    if snap.done:
-        st.rerun()  # it ended: the page shows what is running now, if anything
-
-
-elsewhere = [] if jobs.running() else running_elsewhere(runs_dir(), exclude=job.run_id if job else None)
-if elsewhere:  # a training this server did not start (the CLI, torchrun, another server): its folder tells all
-    watch_view(folder_watch(str(runs_dir() / elsewhere[0])), len(elsewhere))
+               + (f" {len(elsewhere) - 1} other run(s) are training too; this is the newest." if len(elsewhere) > 1
+                  else ""))
+    follow(watch, {"smoothing": 0.6, "x": "step", "log_y": False}, runs_dir(), live=True, ended=lambda p: p.done,
+           key="elsewhere")
 if job is None:
     if not elsewhere:
         st.info("No training yet on this server. Set the hyperparameters and press Start.")
@@ -145,49 +114,9 @@ view = {
     "log_y": c3.toggle("Log-scale error", **remember("ui_log", False)),
 }
 paused = c4.toggle("Pause live updates", **remember("ui_pause", False),
-                   help="A refreshing chart resets zoom; pause to zoom and pan. Training goes on.")
-live = jobs.running() and not paused
-
-
-def live_view(job, view: dict, live: bool, page_run: dict) -> None:
-    """Status and curves. The page's own run draws them once. While training, each of this fragment's timed
-    runs keeps them current for STREAM_S, then returns; the timer's next request, queued meanwhile, starts the
-    next run at once. The status goes to a file that the browser fetches every second (``pages/live.py``:
-    redrawing it with Streamlit elements cost the browser 0.10-0.15 CPU s per second); the curves are redrawn
-    in place every five seconds. A click anywhere still reruns the page at once: Streamlit preempts a running
-    fragment at its next element."""
-    status, curves = st.empty(), st.empty()
-    until = time.monotonic() + (STREAM_S if live and not page_run["now"] else 0.0)
-    progress = job.progress()
-    if progress.done:
-        retire(job.run_id)  # no tab may have been streaming when it ended
-    in_browser = live and publish(progress)  # else the status is drawn here, every second while live
-    with status.container():
-        (live_status if in_browser else draw_status)(progress)
-    n, next_curves = 0, 0.0
-    while True:
-        if time.monotonic() >= next_curves:
-            with curves.container():
-                draw_charts(job.snapshot(), view, live, n)
-            n, next_curves = n + 1, time.monotonic() + CHARTS_EVERY_S
-        if time.monotonic() >= until:
-            return
-        time.sleep(STATUS_EVERY_S)
-        progress = job.progress()
-        jobs = registry()
-        if jobs.current is not job or not jobs.running():
-            retire(job.run_id)
-            st.rerun()  # the job has ended (or an experiment's next run began): the whole page
-        if in_browser:
-            publish(progress)
-        else:
-            with status.container():
-                draw_status(progress)
-
-
-page_run = {"now": True}  # the fragment's timed runs call live_view again with these same arguments
-st.fragment(run_every=STATUS_EVERY_S if live else None)(live_view)(job, view, live, page_run)
-page_run["now"] = False
+                   help="A refresh of the curves resets their zoom; pause to zoom and pan. Training goes on.")
+follow(job, view, runs_dir(), live=jobs.is_running(job.run_id) and not paused,
+       ended=lambda p: registry().current is not job or not registry().running())
 
 # ------------------------------------------------------------------ result
 folder = RunFolder(runs_dir() / job.run_id)

@@ -11,7 +11,6 @@ from lyricsdash.data import DATA_ENV
 from lyricsdash.engine import train
 from lyricsdash.jobs import JobBusy
 from lyricsdash.runs import RunRecorder
-from pages import live
 
 PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/classify.py", "pages/runs.py"]
 
@@ -21,11 +20,10 @@ def app(runs_dir, monkeypatch, tmp_path):
     monkeypatch.delenv(DATA_ENV, raising=False)
     monkeypatch.setenv("LYRICSDASH_WARM", "0")  # no training process started ahead per test (tests/test_jobs.py)
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr("pages.live.LIVE_DIR", tmp_path / "live")  # the status files of live runs
     st.cache_resource.clear()
     st.cache_data.clear()
     yield lambda: AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
-    from pages.common import registry
+    from ui.common import registry
 
     job = registry().current
     if job is not None:  # never leave a training thread behind
@@ -44,7 +42,7 @@ def finished_run(runs_dir, corpus, tiny_cfg):
 def open_page(at, path: str):
     """Switch to a page as a user's first visit does. Under AppTest, when a page's first run ends without
     st.stop(), the next interaction (a click, an input) is lost to the deep-link workaround's bookkeeping
-    (pages.common.page_setup); a browser keeps it (the Playwright tests click right after a deep link), so
+    (ui.common.page_setup); a browser keeps it (the Playwright tests click right after a deep link), so
     the page is run once more before the test interacts."""
     return at.switch_page(path).run().run()
 
@@ -131,7 +129,7 @@ def test_training_runs_in_the_background_and_a_second_start_is_refused(app):
     at.select_slider(key="cfg_epochs").set_value(40).run()
     at.button(key="start").click().run()
     assert not at.exception and not at.error
-    from pages.common import registry
+    from ui.common import registry
 
     job = registry().current
     assert job is not None and job.thread.is_alive()
@@ -187,7 +185,7 @@ def test_a_kaggle_sized_upload_trains_on_the_artists_chosen_after_reading_it(app
 def test_the_upload_limit_the_page_states_is_the_servers():
     import tomllib
 
-    from pages.source import UPLOAD_MB
+    from ui.source import UPLOAD_MB
 
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert cfg["server"]["maxUploadSize"] == UPLOAD_MB == 200
@@ -283,7 +281,7 @@ def test_the_test_explorer_shows_calibration_and_the_runs_temperature(app, finis
 def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_dir):
     from lyricsdash.experiments import list_experiments
     from lyricsdash.runs import read_summary
-    from pages.common import registry
+    from ui.common import registry
 
     at = open_page(app(), "pages/train.py")
     for key, value in (("cfg_epochs", 1), ("cfg_embed_dim", 8), ("cfg_hidden_size", 8)):
@@ -372,7 +370,7 @@ def test_classify_explains_why_and_keeps_the_answer_while_the_question_changes(a
 
 def start_a_long_run(at):
     """Start 500 epochs from the Train page; return the job once it has made a few steps."""
-    from pages.common import registry
+    from ui.common import registry
 
     at.select_slider(key="cfg_epochs").set_value(500).run()
     at.button(key="start").click().run()
@@ -383,37 +381,15 @@ def start_a_long_run(at):
     return job
 
 
-def test_while_a_run_trains_the_browser_draws_its_status_from_a_file_and_the_page_does_once_it_ends(app):
-    import json
-
+def test_the_status_of_a_training_run_is_read_from_its_folder_and_nothing_is_written_in_the_checkout(app):
     at = open_page(app(), "pages/train.py")
     job = start_a_long_run(at)
     at.run()
-    path = live.status_path(job.run_id)
-    view = json.loads(path.read_text())
-    assert view["text"].startswith("running: step") and view["tiles"][2][0] == "Steps on the curves"
-    body = next(h.value for h in at.html if "data-live-src" in h.value)
-    assert f'data-live-src="/app/static/live/{job.run_id}.json"' in body and "running: step" in body
-    assert not at.get("progress")  # no Streamlit status element while the browser keeps its own
-    job.stop()
-    job.thread.join(60)
-    at.run()
-    assert not path.exists()  # retired with its run
-    assert not any("data-live-src" in h.value for h in at.html)
-    assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("stopped: step")
-
-
-def test_when_the_status_file_cannot_be_written_the_page_draws_the_status_itself(app, monkeypatch, tmp_path):
-    (tmp_path / "blocked").write_text("a file where the status folder should be")
-    monkeypatch.setattr(live, "LIVE_DIR", tmp_path / "blocked" / "live")
-    at = open_page(app(), "pages/train.py")
-    job = start_a_long_run(at)
-    at.run()
-    assert not at.exception and not any("data-live-src" in h.value for h in at.html)
     assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("running: step")
+    assert not (ROOT / "static" / "live" / f"{job.run_id}.json").exists()  # no status file beside the code
     job.stop()
     job.thread.join(60)
-    at.run()  # the ended run is retired, with no file to remove
+    at.run()
     assert not at.exception
     assert " ".join(str(p.proto.text) for p in at.get("progress")).startswith("stopped: step")
 
@@ -437,7 +413,7 @@ def test_a_stopped_run_resumes_from_the_runs_page_and_finishes_in_its_folder(app
 
     from lyricsdash.runs import read_metrics, read_summary
     from lyricsdash.sources import DataSource
-    from pages.common import registry
+    from ui.common import registry
 
     stop = threading.Event()
     rec = RunRecorder(runs_dir, data="demo", source=DataSource("demo").to_record())
@@ -457,7 +433,7 @@ def test_a_stopped_run_resumes_from_the_runs_page_and_finishes_in_its_folder(app
 
 
 def test_an_optuna_search_runs_from_the_train_page_and_shows_its_study_on_runs(app):
-    from pages.common import registry
+    from ui.common import registry
 
     at = open_page(app(), "pages/train.py")
     at.select_slider(key="cfg_epochs").set_value(2).run()
@@ -508,7 +484,7 @@ def test_a_training_started_from_the_cli_is_followed_on_the_train_page(app, runs
 
 def test_a_run_named_before_it_starts_keeps_its_name(app, runs_dir):
     from lyricsdash.runs import RunFolder
-    from pages.common import registry
+    from ui.common import registry
 
     at = open_page(app(), "pages/train.py")
     at.select_slider(key="cfg_epochs").set_value(1).run()

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from lyricsdash.engine import RECORD_FIELDS, Callback, TrainingError, train
+from lyricsdash.records import Scores
 
 
 class Collect(Callback):
@@ -58,6 +59,12 @@ def test_the_checkpoint_is_chosen_on_validation_never_on_test(corpus, tiny_cfg, 
         best_loss_among_ties = min(r["val_loss"] for r in evals if r["val_acc"] == chosen["val_acc"])
         assert chosen["val_loss"] == best_loss_among_ties
     assert result.kept.step == result.best.step and result.kept.test_acc == chosen["test_acc"]
+    flagged = [r["step"] for r in evals if r["val_best"] == 1.0]  # the records carry the engine's choice
+    assert flagged[-1] == result.best.step and all(r["val_best"] in (0.0, 1.0) for r in evals)
+    scores = Scores()
+    for r in c.records:
+        scores.add(r)
+    assert scores.best_step == result.best.step  # what a live view shows is the engine's choice, by select_by
     assert sum(map(sum, result.confusion)) == len(corpus.test)
     assert sum(result.confusion[i][i] for i in range(3)) / len(corpus.test) == pytest.approx(chosen["test_acc"])
 

@@ -27,11 +27,14 @@ def test_a_record_is_evaluated_when_it_holds_validation_scores():
     assert evaluated({"val_acc": 0.5}) and not evaluated({"val_acc": math.nan}) and not evaluated({})
 
 
-def test_a_record_improves_on_the_best_validation_only_when_evaluated_and_higher():
-    from lyricsdash.records import improves_val
+def test_the_best_validation_so_far_is_read_from_the_engines_flag_never_recomputed():
+    from lyricsdash.records import Scores, is_best
 
-    assert improves_val({"val_acc": 0.0}, None) and improves_val({"val_acc": 0.6}, 0.5)
-    assert not improves_val({"val_acc": 0.5}, 0.5) and not improves_val({"val_acc": math.nan}, None)
+    assert is_best({"val_best": 1.0}) and not is_best({"val_best": 0.0}) and not is_best({"val_best": math.nan})
+    scores = Scores()
+    for step, val, flag in [(1, 0.5, 1.0), (2, 0.9, 0.0), (3, 0.7, 1.0)]:  # by val_loss, step 3 beat step 1
+        scores.add({"step": step, "val_acc": val, "test_acc": 0.1 * step, "val_best": flag})
+    assert (scores.best_step, scores.best_val_accuracy, scores.latest_test_acc) == (3, 0.7, 0.30000000000000004)
 
 
 def test_summaries_jobs_and_experiments_speak_one_status_vocabulary(corpus, tiny_cfg, runs_dir):

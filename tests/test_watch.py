@@ -4,9 +4,10 @@ from lyricsdash.records import RECORD_FIELDS
 from lyricsdash.watch import FolderWatch, MetricsTail, running_elsewhere
 
 
-def row(step, val=""):
+def row(step, val="", test="", best=""):
     values = {k: "" for k in RECORD_FIELDS} | {"step": step, "epoch": 1, "train_loss": 1.0 / step,
-                                                "tokens": 64 * step, "elapsed_s": step / 10, "val_acc": val}
+                                                "tokens": 64 * step, "elapsed_s": step / 10, "val_acc": val,
+                                                "test_acc": test, "val_best": best}
     return ",".join(str(values[k]) for k in RECORD_FIELDS) + "\n"
 
 
@@ -59,3 +60,22 @@ def test_a_run_training_elsewhere_is_followed_through_its_folder(corpus, tiny_cf
     snap = watch.snapshot()
     assert snap.done and snap.status == "finished" and snap.steps == snap.total_steps
     assert snap.best_val_accuracy == rec.summary.best_val_accuracy
+
+
+def test_progress_and_snapshot_agree_and_the_frame_is_built_outside_the_lock(tmp_path, monkeypatch):
+    import lyricsdash.watch as watch_module
+    from lyricsdash.runs import RunFolder, Summary, write_json
+
+    folder = RunFolder(tmp_path / "run-1")
+    folder.path.mkdir()
+    write_json(folder.summary_path, Summary("run-1", "finished", total_steps=4).to_dict())
+    rows = [row(1, 0.4, 0.2, 1.0), row(2), row(3, 0.6, 0.3, 1.0), row(4, 0.5, 0.25, 0.0)]  # val_best: the engine's
+    folder.metrics_path.write_text(",".join(RECORD_FIELDS) + "\n" + "".join(rows))
+    watch = FolderWatch(folder.path)
+    held, real = [], watch_module.pd.DataFrame
+    monkeypatch.setattr(watch_module.pd, "DataFrame",
+                        lambda *a, **k: held.append(watch._lock.locked()) or real(*a, **k))
+    snap, progress = watch.snapshot(), watch.progress()
+    assert held == [False] and (snap.best_step, snap.best_val_accuracy, snap.latest_test_acc) == (3, 0.6, 0.25)
+    assert {k: v for k, v in vars(progress).items() if k != "since_start_s"} == \
+        {k: v for k, v in vars(snap).items() if k not in ("metrics", "baselines", "since_start_s")}

@@ -1,7 +1,7 @@
 """The frame every page shares: navigation, the deep-link workaround, the job registry, cached models.
 
 All logic lives in ``lyricsdash``; the pages only wire it to widgets and caches. Data source widgets live
-in ``pages/source.py``, config widgets in ``pages/widgets.py``.
+in ``ui/source.py``, config widgets in ``ui/widgets.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from lyricsdash.jobs import JobRegistry
 from lyricsdash.predictor import Predictor
 from lyricsdash.runs import runs_root
 from lyricsdash.watch import FolderWatch
-from pages.source import data_sidebar
+from ui.source import data_sidebar
 
 PAGES = [("pages/home.py", "Home", "🏠"), ("pages/data.py", "Data", "📚"), ("pages/train.py", "Train", "🏋️"),
          ("pages/classify.py", "Classify", "🔎"), ("pages/runs.py", "Runs", "🗂️")]

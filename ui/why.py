@@ -7,7 +7,7 @@ import streamlit as st
 from lyricsdash.explain import Explanation
 from lyricsdash.highlight import legend_html, lyrics_html
 from lyricsdash.runs import RunFolder
-from pages.common import predictor
+from ui.common import predictor
 
 AVERAGE = "the other artists (on average)"
 

@@ -11,8 +11,8 @@ from lyricsdash.jobs import JobBusy
 from lyricsdash.records import Status
 from lyricsdash.runs import RunFolder
 from lyricsdash.search import JOURNAL, best_trial, parse_space, search_figures
-from pages.common import pct, registry, runs_dir
-from pages.widgets import LABELS
+from ui.common import pct, registry, runs_dir
+from ui.widgets import LABELS
 
 MODES = {"seeds": "Repeat with N seeds", "sweep": "Sweep one setting (× seeds)", "cv": "k-fold cross-validation",
          "search": "Search settings (Optuna)"}

@@ -10,9 +10,9 @@ from lyricsdash import charts
 from lyricsdash.data import DataError
 from lyricsdash.runs import RunFolder, Summary
 from lyricsdash.stats import per_artist_scores
-from pages.common import pct
-from pages.source import current_source, load_corpus
-from pages.why import why_panel
+from ui.common import pct
+from ui.source import current_source, load_corpus
+from ui.why import why_panel
 
 
 def test_explorer(folder: RunFolder, summary: Summary, key: str) -> None:

@@ -9,7 +9,7 @@ from lyricsdash.data import DataError
 from lyricsdash.demo import DEMO_LABEL
 from lyricsdash.sources import DataSource
 from lyricsdash.stats import data_stats, estimate_seconds, preview
-from pages.widgets import config_from_state, remember, saved
+from ui.widgets import config_from_state, remember, saved
 
 LABELS = {"assignment": "Assignment files", "demo": DEMO_LABEL, "upload": "Upload CSV"}
 UPLOAD_MB = 200  # keep in step with server.maxUploadSize in .streamlit/config.toml (tests check both)
