@@ -1,14 +1,18 @@
 """From Start to the first step: how long a training started from the dashboard takes to show its first step,
 and where that time goes.
 
-    python bench/start.py [--repeats 5] [--busy]
+    python bench/start.py [--repeats 5] [--busy] [--page]
 
 Starts the default config on the assignment files as the Train page does (``JobRegistry.start``), in a fresh
 training process and in one started ahead, polls the job every 5 ms, and times each phase the training
 process reports: starting the process (a fresh Python importing torch) or handing the run over, preparing the
 data, building the model, then the first step (the baselines are fitted beside the first steps). ``--busy``
 keeps one core busy meanwhile, as users' machines are. Stops each run after its first step.
-Writes the 'start' section of bench/results.md.
+Writes the 'start' section of bench/results.md ('start-busy' with --busy).
+
+``--page`` measures what the user sees instead: a real server (its training process started ahead, as by
+default) and chromium; from the click on Start to the Train page's status showing step 1 or later, read every
+20 ms. Writes the 'start-page' section ('start-page-busy' with --busy).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import multiprocessing as mp
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
-from _common import data_paths, machine, table, write_section
+from _common import ROOT, data_paths, machine, table, write_section
 
 from lyricsdash.config import TrainConfig
 from lyricsdash.data import make_corpus
@@ -63,12 +68,53 @@ def one_start(corpus, runs_dir: str, warm: bool) -> dict[str, float]:
     return parts
 
 
+def page_starts(repeats: int, data_dir: Path) -> list[float]:
+    """Seconds from each click on Start to the status showing a step, in chromium against `streamlit run`."""
+    import re
+    import sys
+
+    from playwright.sync_api import expect, sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_browser import ARGS, CHROMIUM, start_server, status_step, stop_server
+
+    tmp, out = Path(tempfile.mkdtemp()), []
+    proc, url = start_server(tmp / "runs", tmp / "server.log", data_dir=data_dir, warm=True)
+    try:
+        with sync_playwright() as pw:
+            page = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS).new_page(
+                viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/train")
+            for _ in range(repeats):
+                start = page.get_by_role("button", name="▶ Start training")
+                expect(start).to_be_enabled(timeout=120_000)
+                page.wait_for_timeout(WARM_WAIT_S * 1000)  # the spare warms up, as while a user picks settings
+                start.click()
+                t0 = time.perf_counter()
+                status = page.get_by_test_id("stProgress").first
+                while time.perf_counter() - t0 < 60:
+                    text = status.inner_text(timeout=60_000) if status.count() else ""
+                    if status_step(text) >= 1:
+                        break
+                    page.wait_for_timeout(20)
+                out.append(time.perf_counter() - t0)
+                page.get_by_role("button", name="■ Stop").click()
+                expect(page.get_by_text(re.compile(r"Test accuracy of the kept weights"))).to_be_visible(
+                    timeout=120_000)
+    finally:
+        stop_server(proc)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--busy", action="store_true", help="keep one core busy meanwhile")
+    ap.add_argument("--page", action="store_true", help="from the click to the step on the page, in chromium")
     args = ap.parse_args()
     train_csv, test_csv = data_paths(None, None)
+    if args.page:
+        return page_main(args, Path(train_csv).parent)
     corpus = make_corpus(train_csv, test_csv, val_fraction=0.1, seed=0)
     stop = mp.Event()
     spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if args.busy else None
@@ -93,6 +139,27 @@ def main() -> None:
                       table(["training process", "phase", "median s", "range"], rows)])
     print(body)
     write_section("start-busy" if args.busy else "start", body)
+
+
+def page_main(args, data_dir: Path) -> None:
+    stop = mp.Event()
+    spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if args.busy else None
+    if spinner:
+        spinner.start()
+    try:
+        seconds = page_starts(args.repeats, data_dir)
+    finally:
+        stop.set()
+    body = "\n".join([f"## From the click on Start to the first step on the page ({args.repeats} starts, "
+                      f"{'one core kept busy' if args.busy else 'otherwise idle'})", "", f"Machine: {machine()}", "",
+                      "`streamlit run` with its training process started ahead (the default), the assignment files, "
+                      "the default config; chromium clicks Start and reads the Train page's status every 20 ms "
+                      "until it shows step 1 or later.", "",
+                      table(["median s", "range", "each"], [[f"**{statistics.median(seconds):.2f}**",
+                                                             f"{min(seconds):.2f}-{max(seconds):.2f}",
+                                                             ", ".join(f"{s:.2f}" for s in seconds)]])])
+    print(body)
+    write_section("start-page-busy" if args.busy else "start-page", body)
 
 
 if __name__ == "__main__":

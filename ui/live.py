@@ -22,6 +22,7 @@ from lyricsdash.watch import Progress
 from ui.common import pct
 
 STATUS_EVERY_S = 2.0  # progress bar and scores
+STARTING_EVERY_S = 0.25  # before the first step: the click on Start waits for the first step to show
 CHARTS_EVERY_S = 5.0  # the curves
 LIVE_POINTS = 200  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
 TEST_HELP = ("The report quotes the test accuracy of the weights the run keeps: the final weights by default "
@@ -80,11 +81,13 @@ def follow(reader, view: dict, runs_dir, live: bool, ended: Callable[[Progress],
     ended, or another took its place) the whole page reruns, to draw the result and enable the controls. ``key``
     names its charts (stable from one refresh to the next, unique on the page)."""
 
-    @st.fragment(run_every=STATUS_EVERY_S if live else None)
+    starting = live and reader.progress().status == Status.STARTING
+
+    @st.fragment(run_every=(STARTING_EVERY_S if starting else STATUS_EVERY_S) if live else None)
     def status() -> None:
         p = reader.progress()
-        if live and ended(p):
-            st.rerun()
+        if live and (ended(p) or (starting and p.status != Status.STARTING)):
+            st.rerun()  # ended: the result; started: the status at its own pace, the curves at once
         draw_status(p)
 
     @st.fragment(run_every=CHARTS_EVERY_S if live else None)
