@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lyricsdash.config import ConfigError
+from lyricsdash.config import ConfigError, groups
 from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunFolder
@@ -14,15 +14,6 @@ from ui.live import follow
 from ui.source import cached_estimate, cached_preview, current_corpus
 from ui.widgets import config_from_state, config_widget, remember, reset_config
 
-ESSENTIALS = ["epochs", "hidden_size", "embed_dim", "lr", "batch_size", "seed"]
-ADVANCED = {
-    "Model": ["num_layers", "bidirectional", "dropout", "pooling", "init_table", "nb_init", "nb_channel"],
-    "Varied length": ["length_strategy", "max_len", "window", "stride"],
-    "Tokens and vocabulary": ["tokens", "repeats", "plain_share", "min_freq", "max_vocab", "word_dropout"],
-    "Optimiser": ["optimizer", "weight_decay", "schedule", "grad_clip", "label_smoothing", "distill"],
-    "Evaluation and runtime": ["eval_every", "keep", "select_by", "patience", "val_fraction", "baselines",
-                               "threads", "device"],
-}
 LONG_S = 300  # warn above this estimated training time
 
 st.title("Train")
@@ -36,11 +27,12 @@ if running is not None and not any(k.startswith("cfg_") for k in store):
     store.update({f"cfg_{name}": value for name, value in running.to_dict().items()})
 
 # ---------------------------------------------------------------- settings
-for col, name in zip(st.columns(len(ESSENTIALS)), ESSENTIALS, strict=True):
+essentials, *advanced = groups().items()  # each setting's group is in its TrainConfig metadata
+for col, name in zip(st.columns(len(essentials[1])), essentials[1], strict=True):
     with col:
         config_widget(name, running)
 with st.expander("Advanced settings"):
-    for col, (group, names) in zip(st.columns(len(ADVANCED)), ADVANCED.items(), strict=True):
+    for col, (group, names) in zip(st.columns(len(advanced)), advanced, strict=True):
         with col:
             st.markdown(f"**{group}**")
             for name in names:

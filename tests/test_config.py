@@ -16,6 +16,21 @@ def test_defaults_are_valid_and_every_field_is_documented():
             assert spec["min"] <= getattr(cfg, name) <= spec["max"]
 
 
+def test_every_field_is_placed_once_with_a_label_and_its_slider_steps_in_range():
+    from lyricsdash.config import GROUPS, groups
+
+    placed = [name for names in groups().values() for name in names]
+    assert sorted(placed) == sorted(field_names()) and list(groups()) == list(GROUPS)
+    assert all(groups().values())  # no empty group on the Train page
+    labels = [field_spec(n)["label"] for n in field_names()]
+    assert all(labels) and len(set(labels)) == len(labels)
+    for name in field_names():
+        spec = field_spec(name)
+        if spec["steps"]:
+            assert spec["min"] <= min(spec["steps"]) and max(spec["steps"]) <= spec["max"], name
+            assert spec["default"] in spec["steps"], name
+
+
 def test_unknown_key_is_an_error_that_lists_known_keys():
     with pytest.raises(ConfigError, match="Unknown setting.*hiden_size.*Known settings.*hidden_size"):
         TrainConfig.from_dict({"hiden_size": 3})

@@ -12,7 +12,7 @@ from lyricsdash.records import Status
 from lyricsdash.runs import RunFolder
 from lyricsdash.search import JOURNAL, best_trial, parse_space, search_figures
 from ui.common import pct, registry, runs_dir
-from ui.widgets import LABELS
+from ui.widgets import label
 
 MODES = {"seeds": "Repeat with N seeds", "sweep": "Sweep one setting (× seeds)", "cv": "k-fold cross-validation",
          "search": "Search settings (Optuna)"}
@@ -30,7 +30,7 @@ def experiment_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None
     seeds = c1.number_input("Seeds per setting", 1, 20, 3 if mode != "cv" else 1, key=f"ui_exp_seeds_{mode}")
     setting, values, folds = None, [], 0
     if mode == "sweep":
-        setting = c2.selectbox("Setting", SWEEPABLE, format_func=lambda n: LABELS.get(n, n), key="ui_exp_setting")
+        setting = c2.selectbox("Setting", SWEEPABLE, format_func=label, key="ui_exp_setting")
         spec = field_spec(setting)
         default = ",".join(spec["choices"]) if spec["choices"] else str(spec["default"])
         values = [v.strip() for v in c3.text_input("Values (comma-separated)", default,
@@ -68,9 +68,9 @@ def _full_range(name: str) -> str:
 def search_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None:
     """Plan an Optuna search: which settings, their ranges, how many trials."""
     names = st.multiselect("Settings to search", SEARCHABLE, default=["lr", "hidden_size"], key="ui_search_names",
-                           format_func=lambda n: LABELS.get(n, n))
+                           format_func=label)
     cols = st.columns(max(1, len(names)))
-    ranges = [col.text_input(LABELS.get(n, n), _full_range(n), key=f"ui_search_range_{n}",
+    ranges = [col.text_input(label(n), _full_range(n), key=f"ui_search_range_{n}",
                              help="lo:hi for a number (its whole range by default), a,b,c for values")
               for n, col in zip(names, cols, strict=False)]
     specs = [f"{n}={r}" for n, r in zip(names, ranges, strict=True)]

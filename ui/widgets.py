@@ -1,4 +1,4 @@
-"""Widgets drawn from TrainConfig: human labels, the values people pick, values kept across pages."""
+"""Widgets drawn from TrainConfig's metadata (label, range, slider steps, help), and values kept across pages."""
 
 from __future__ import annotations
 
@@ -7,31 +7,10 @@ import streamlit as st
 
 from lyricsdash.config import TrainConfig, field_names, field_spec
 
-LABELS = {
-    "embed_dim": "Embedding size", "hidden_size": "Hidden units per direction", "num_layers": "LSTM layers",
-    "bidirectional": "Bidirectional", "dropout": "Dropout", "pooling": "Pooling",
-    "nb_init": "Word-table init scale", "nb_channel": "Frozen naive-Bayes channel",
-    "init_table": "Word table (nb / lr)", "tokens": "Tokens", "plain_share": "Plain-text share of batches",
-    "distill": "Distillation weight (TF-IDF teacher)",
-    "length_strategy": "Length handling", "max_len": "Words read per song", "window": "Window (words)",
-    "stride": "Window stride (words)", "min_freq": "Min. word count", "max_vocab": "Max. vocabulary size",
-    "word_dropout": "Word dropout", "optimizer": "Optimiser", "lr": "Learning rate", "weight_decay": "Weight decay",
-    "schedule": "Learning-rate schedule", "batch_size": "Batch size", "epochs": "Epochs",
-    "grad_clip": "Gradient clip", "label_smoothing": "Label smoothing", "patience": "Early-stop patience (epochs)",
-    "eval_every": "Evaluate every N steps (0 = auto)", "keep": "Weights kept", "select_by": "Best-validation score",
-    "val_fraction": "Validation share", "baselines": "Fit baselines", "seed": "Seed",
-    "threads": "CPU threads (0 = auto)", "device": "Device",
-}
-_POW2 = [2**i for i in range(0, 11)]
-STEPS = {  # the values people pick, instead of every integer on a 200-pixel track
-    "embed_dim": [v for v in _POW2 if 8 <= v <= 512], "hidden_size": [v for v in _POW2 if 8 <= v <= 512],
-    "batch_size": _POW2,
-    "epochs": [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500],
-    "window": [8, 16, 32, 48, 64, 96, 128, 256, 512, 1024, 2000],
-    "stride": [1, 2, 4, 8, 16, 24, 32, 48, 64, 128, 256, 512, 1024, 2000],
-    "max_len": [16, 32, 64, 128, 256, 500, 1000, 2000, 5000, 10000, 20000],
-    "min_freq": [1, 2, 3, 5, 10, 20, 50, 100],
-}
+
+def label(name: str) -> str:
+    """A setting's label on every page (TrainConfig's metadata)."""
+    return field_spec(name)["label"]
 
 
 def remember(key: str, default) -> dict:
@@ -82,7 +61,7 @@ def config_widget(name: str, running: TrainConfig | None = None):
         value = getattr(running, name)
         st.session_state[f"run_cfg_{name}"] = value
         kw = {"key": f"run_cfg_{name}", "disabled": True}
-    label, kw = LABELS.get(name, name.replace("_", " ")), {**kw, "help": f"`{name}`: {s['help']}"}
+    label, kw = s["label"], {**kw, "help": f"`{name}`: {s['help']}"}
     if s["type"] is bool:
         st.toggle(label, **kw)
     elif s["choices"]:
@@ -90,8 +69,8 @@ def config_widget(name: str, running: TrainConfig | None = None):
     elif s["log"]:
         st.select_slider(label, options=_with(log_grid(s["min"], s["max"], s["default"]), value),
                          format_func=lambda v: f"{v:g}", **kw)
-    elif name in STEPS:
-        st.select_slider(label, options=_with(STEPS[name], value), **kw)
+    elif s["steps"]:
+        st.select_slider(label, options=_with(s["steps"], value), **kw)
     elif s["type"] is int and s["max"] - s["min"] <= 16:
         st.slider(label, s["min"], s["max"], **kw)
     elif s["type"] is int:
