@@ -25,7 +25,7 @@ that remains is reported (``Explanation.gap``), never hidden.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -49,8 +49,9 @@ class Explanation:
     score: float  # the contrast for the song: log p(artist) - log p(against), or minus the mean log p
     baseline_score: float  # the same contrast with every word unknown
     gradient_points: int  # forward+backward passes of one window, all windows together
-    token_kind: str = "words"  # how the text was tokenized (TrainConfig.tokens), to place words in it
-    repeats: str = "all"  # which lines were read (TrainConfig.repeats), likewise
+    windows: list[int] = field(default_factory=list)  # the first word of each window read (index into words)
+    text: str = ""  # the normalized text the words were read from (text.Reading), set by the predictor
+    spans: list[tuple[int, int]] | None = None  # where each word lies in ``text``: highlighting only renders
 
     @property
     def gap(self) -> float:
@@ -190,4 +191,4 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
     for row, s in enumerate(starts):
         per_word[s:s + size] += attr[row] / len(starts)  # the song's score is the windows' mean
     return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, float(s1.mean()),
-                       float(s0.mean()), used, cfg.tokens, cfg.repeats)
+                       float(s0.mean()), used, list(starts))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 
 from .explain import Explanation
-from .text import normalize, word_spans
 
 FOR, AGAINST = (33, 102, 172), (230, 97, 1)  # ColorBrewer RdBu blue, PuOr orange: distinct for colour blindness
 
@@ -22,11 +21,11 @@ def _style(value: float, scale: float) -> str:
             f"rgb{rgb}; border-radius: 2px" if alpha >= 0.03 else "")
 
 
-def lyrics_html(text: str, e: Explanation) -> str:
-    """The text's lines with the tokens the model read shaded; the text past the last word read (max_len) is
-    left out with a note (a 200 KB paste made a 200,000-pixel page)."""
-    spans = word_spans(text, e.token_kind, e.repeats)
-    norm = normalize(text)
+def lyrics_html(e: Explanation) -> str:
+    """The explained text's lines with the tokens the model read shaded (the explanation says where each lies:
+    nothing is tokenized here); the text past the last word read (max_len) is left out with a note (a 200 KB
+    paste made a 200,000-pixel page)."""
+    norm, spans = e.text, e.spans
     if spans is None:  # fall back to the words alone
         norm, spans = " ".join(e.words), []
         for w in e.words:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
+import torch
 
 from .batches import encode
 from .evaluate import EvalSet
 from .explain import Explanation, explain
 from .runs import load_baseline, load_model
-from .text import UNK_ID, tokenize
+from .text import UNK_ID, read, tokenize
 
 MAX_CHARS = 1_000_000  # longer pastes are cut here before tokenizing
 
@@ -60,20 +61,23 @@ class Predictor:
     def predict_many(self, texts: list[str]) -> list[Prediction]:
         texts = [self._check(t) for t in texts]
         token_lists = [tokenize(t, self.cfg.tokens, self.cfg.repeats) for t in texts]
-        samples = encode(token_lists, None, self.vocab, self.cfg)
-        logp = EvalSet(samples, _device(self.model)).song_log_probs(self.model)
         seconds = self._second_opinions(texts)
         return [self._prediction(t, row, second) for t, row, second in
-                zip(token_lists, logp.exp().tolist(), seconds, strict=True)]
+                zip(token_lists, self._log_probs(token_lists).exp().tolist(), seconds, strict=True)]
+
+    def _log_probs(self, token_lists: list[list[str]]) -> torch.Tensor:
+        samples = encode(token_lists, None, self.vocab, self.cfg)
+        return EvalSet(samples, _device(self.model)).song_log_probs(self.model)  # (songs, C)
 
     def explain(self, text: str, artist: str | None = None, against: str | None = None) -> Explanation:
         """Each word's contribution to ``artist`` (default: the predicted one) against ``against`` (default: the
-        average artist), by Integrated Gradients (see ``lyricsdash.explain``)."""
-        text = self._check(text)
-        tokens = tokenize(text, self.cfg.tokens, self.cfg.repeats)
+        average artist), by Integrated Gradients (see ``lyricsdash.explain``). The text is read once: the
+        explanation carries where each word lies in it, for ``highlight.lyrics_html``."""
+        reading = read(self._check(text), self.cfg.tokens, self.cfg.repeats)
         if artist is None:
-            artist = self.predict(text).artist
-        return explain(self.model, self.vocab, self.labels, self.cfg, tokens, artist, against)
+            artist = self.labels[int(self._log_probs([reading.tokens])[0].argmax())]
+        e = explain(self.model, self.vocab, self.labels, self.cfg, reading.tokens, artist, against)
+        return replace(e, text=reading.text, spans=reading.spans)
 
     def classify_frame(self, songs: pd.DataFrame, chunk: int = 256) -> pd.DataFrame:
         """Songs (columns song, text, and artist: empty when unknown) -> one row per song: the predicted

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -84,14 +85,24 @@ def is_mark(token: str) -> bool:
     return len(token) == 1 and _WORD.fullmatch(token) is None
 
 
-def word_spans(text: str, kind: str = LEGACY_KIND, repeats: str = LEGACY_REPEATS) -> list[tuple[int, int]] | None:
-    """Where ``tokenize``'s tokens lie in ``normalize(text)``: (start, end) each, or None in the rare text where
-    case-folding moves a token boundary (then no span list matches the tokens). Skipped lines get no span."""
-    norm = normalize(text)
+@dataclass(frozen=True)
+class Reading:
+    """A text as a model reads it, read once: the normalized text, its tokens, and where each token lies."""
+
+    text: str  # normalize(text): what the spans index
+    tokens: list[str]  # tokenize(text, kind, repeats)
+    spans: list[tuple[int, int]] | None  # (start, end) per token; None in the rare text where case-folding moves
+    # a token boundary (then no span list matches the tokens). Lines skipped by repeats=once get no span.
+
+
+def read(text: str, kind: str = LEGACY_KIND, repeats: str = LEGACY_REPEATS) -> Reading:
+    """``tokenize``'s tokens with their places in the text, for a reader that shows them (the Classify page)."""
+    norm, pattern = normalize(text), _pattern(kind)
     lines = distinct_lines(norm) if repeats == "once" else [(0, len(norm))]
-    spans = [(a + m.start(), a + m.end()) for a, b in lines for m in _pattern(kind).finditer(norm[a:b])]
     fold = (lambda w: w) if kind == "cased+punct" else str.casefold
-    return spans if [fold(norm[a:b]) for a, b in spans] == tokenize(text, kind, repeats) else None
+    tokens = [t for a, b in lines for t in pattern.findall(fold(norm[a:b]))]  # no token crosses a line break
+    spans = [(a + m.start(), a + m.end()) for a, b in lines for m in pattern.finditer(norm[a:b])]
+    return Reading(norm, tokens, spans if [fold(norm[a:b]) for a, b in spans] == tokens else None)
 
 
 class Vocab:

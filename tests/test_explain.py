@@ -102,7 +102,7 @@ def test_the_highlighted_lyrics_shade_every_token_the_model_read_punctuation_and
     text = "Sea, WAVE harbor!\nTide -- sea."
     e = predictor.explain(text)
     assert predictor.cfg.tokens == "cased+punct" and e.words == tokenize(text, "cased+punct")
-    html = lyrics_html(text, e)
+    html = lyrics_html(e)
     assert html.count("<span") == len(e.words) == 10
     for token in ("WAVE", ",", "!", "-", "."):
         assert f">{token}</span>" in html
@@ -116,7 +116,7 @@ def test_the_highlighted_lyrics_of_a_huge_paste_stop_where_the_model_stops_readi
     text = "".join(f"{line} {i}\n" for i, line in enumerate(text.splitlines()))
     e = predictor.explain(text)
     assert len(e.words) == predictor.cfg.max_len
-    html = lyrics_html(text, e)
+    html = lyrics_html(e)
     assert html.count("<span") == predictor.cfg.max_len
     assert len(html) < len(text) / 2  # the markup of the words read, not the whole paste (it was 391 KB)
     assert "more characters the model does not read (it reads the first 1,000 words)" in html
@@ -129,7 +129,7 @@ def test_a_chorus_read_once_is_shaded_once_and_its_repeat_left_plain(trained):
     text = "sea wave\ndesert road\nsea wave\nSea, wave!"
     e = predictor.explain(text)
     assert predictor.cfg.repeats == "once" and e.words == ["sea", "wave", "desert", "road"]
-    html = lyrics_html(text, e)
+    html = lyrics_html(e)
     assert html.count("<span") == 4 and html.endswith("sea wave<br>Sea, wave!</div>")
 
 
@@ -176,3 +176,15 @@ def test_integrated_gradients_agree_with_captum(trained):
             assert np.abs(ours[k] - ref[k]).max() <= 2e-3 + 0.005 * np.abs(ref[k]).max(), (text[:30], k)
         compared += int(converged.sum())
     assert compared >= 5
+
+
+def test_explaining_and_highlighting_a_paste_reads_it_once(trained, monkeypatch):
+    import lyricsdash.text as text_module
+    from lyricsdash.highlight import lyrics_html
+
+    calls, real = [], text_module._pattern
+    monkeypatch.setattr(text_module, "_pattern", lambda kind: calls.append(kind) or real(kind))
+    e = trained[0].explain("sea sea night\nharbor sea\nsea sea night")
+    html = lyrics_html(e)
+    assert len(calls) == 1 and "harbor" in html  # one tokenizing pass; highlighting only renders
+    assert e.windows and e.windows[0] == 0 and len(e.spans) == len(e.words)

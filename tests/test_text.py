@@ -1,3 +1,5 @@
+import pytest
+
 from lyricsdash.text import PAD_ID, UNK_ID, Vocab, tokenize
 
 
@@ -33,11 +35,11 @@ def test_the_three_token_kinds():
 
 
 def test_every_kinds_spans_cover_its_tokens_in_the_normalized_text():
-    from lyricsdash.text import TOKEN_KINDS, normalize, word_spans
+    from lyricsdash.text import TOKEN_KINDS, normalize, read
 
     text = "I’m here — “Ça va?” she said_ok"
     for kind in TOKEN_KINDS:
-        spans, norm = word_spans(text, kind), normalize(text)
+        spans, norm = read(text, kind).spans, normalize(text)
         got = [norm[a:b] for a, b in spans]
         assert got == tokenize(text, kind) or [w.casefold() for w in got] == tokenize(text, kind)
 
@@ -59,9 +61,20 @@ def test_repeated_lines_are_read_once_whatever_their_case_and_punctuation():
 
 
 def test_spans_of_lines_read_once_point_at_the_first_singing():
-    from lyricsdash.text import normalize, word_spans
+    from lyricsdash.text import normalize, read
 
     text = "la la\nLa, la!\nyou\nla la"
-    spans, norm = word_spans(text, "cased+punct", "once"), normalize(text)
+    spans, norm = read(text, "cased+punct", "once").spans, normalize(text)
     assert [norm[a:b] for a, b in spans] == tokenize(text, "cased+punct", "once") == ["la", "la", "you"]
     assert spans[-1] == (norm.index("you"), norm.index("you") + 3)
+
+
+@pytest.mark.parametrize("repeats", ["all", "once"])
+def test_a_reading_holds_exactly_the_tokens_tokenize_gives(repeats):
+    from lyricsdash.text import TOKEN_KINDS, read
+
+    text = "Straße, STRASSE!\nDon’t — stop\n\nstraße, strasse\nΣΊΣΥΦΟΣ ﬁne_day\nDon't — stop"
+    for kind in TOKEN_KINDS:
+        r = read(text, kind, repeats)
+        assert r.tokens == tokenize(text, kind, repeats), kind
+        assert r.spans is None or len(r.spans) == len(r.tokens)

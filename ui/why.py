@@ -32,7 +32,7 @@ def why_panel(folder: RunFolder, text: str, ranked: list[str], key: str) -> None
         e = explanation(str(folder.path), folder.checkpoint_time(), text, artist, None if against == AVERAGE else
                         against)
     st.html(legend_html(artist, None if against == AVERAGE else against))
-    st.html(lyrics_html(text, e))
+    st.html(lyrics_html(e))
     pro, con = e.top_words(10)
     a, b = st.columns(2)
     a.markdown(f"**Words for {artist}**  \n" + (", ".join(f"{w} {v:+.2f}" for w, v in pro) or "none"))
