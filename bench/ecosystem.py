@@ -31,7 +31,8 @@ from lyricsdash.data import make_corpus
 from lyricsdash.engine import train
 from lyricsdash.experiments import Experiment, Plan, run_all, train_here
 from lyricsdash.export import long_table
-from lyricsdash.runs import RunFolder, RunRecorder, load_model
+from lyricsdash.recorder import RunRecorder
+from lyricsdash.runs import RunFolder
 from lyricsdash.search import best_trial, parse_space
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -53,15 +54,15 @@ def search(corpus, root: Path, trials: int) -> tuple[list[str], Experiment, floa
     t = time.perf_counter()
     run_all(exp, corpus, train_one)
     seconds = time.perf_counter() - t
-    runs = exp.data["runs"]
+    runs = exp.runs
     best = best_trial(exp)
     lines = [f"### Optuna search over {', '.join(SPACE)}: {trials} trials", "",
              table(["trials", "finished", "pruned", "best validation acc", "its test acc", "its settings",
                     "wall-clock"],
-                   [[len(runs), sum(r["status"] == "finished" for r in runs),
-                     sum(r["status"] == "pruned" for r in runs), pct(best["value"]), pct(best["test_accuracy"]),
+                   [[len(runs), sum(r.status == "finished" for r in runs),
+                     sum(r.status == "pruned" for r in runs), pct(best.value), pct(best.test_accuracy),
                      ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                               for k, v in best["params"].items()), f"{seconds:.0f} s"]])]
+                               for k, v in best.params.items()), f"{seconds:.0f} s"]])]
     return lines, exp, seconds
 
 
@@ -92,7 +93,7 @@ def resume(corpus, root: Path, stop_at: int) -> list[str]:
     t = time.perf_counter()
     train(corpus, cfg, [RunRecorder.resuming(parted.dir)], resume_from=RunFolder(parted.dir).resume_point())
     second_s = time.perf_counter() - t
-    a, b = load_model(whole.dir)[0].state_dict(), load_model(parted.dir)[0].state_dict()
+    a, b = RunFolder(whole.dir).load()[0].state_dict(), RunFolder(parted.dir).load()[0].state_dict()
     equal = all(torch.equal(a[k], b[k]) for k in a)
     return [f"### resume: the default config stopped at step {stop_at} and resumed", "",
             table(["weights torch.equal to the run never stopped", "never stopped", "stopped part",

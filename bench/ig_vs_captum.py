@@ -28,7 +28,7 @@ from lyricsdash.demo import demo_corpus
 from lyricsdash.engine import train
 from lyricsdash.explain import allowed_gap, contrast
 from lyricsdash.predictor import Predictor
-from lyricsdash.runs import RunRecorder
+from lyricsdash.recorder import RunRecorder
 from lyricsdash.text import UNK_ID, tokenize
 
 STEPS = (64, 256, 1024, 4096)

@@ -28,8 +28,8 @@ from lyricsdash.data import make_corpus
 from lyricsdash.engine import auto_threads, build_model, make_optimizer, train, train_step
 from lyricsdash.predictor import Predictor
 from lyricsdash.prepare import prepare
+from lyricsdash.recorder import RunRecorder
 from lyricsdash.records import Callback
-from lyricsdash.runs import RunRecorder
 
 REF_SIZES = {"embed_dim": 256, "hidden_size": 128, "num_layers": 2, "bidirectional": False, "pooling": "last"}
 

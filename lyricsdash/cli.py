@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import asdict
 from pathlib import Path
 
 from . import distributed
@@ -18,20 +19,11 @@ from .data import DataError, read_lyrics
 from .engine import TrainingError, train
 from .experiments import Experiment, Plan, describe, run_all, train_here
 from .predictor import PredictError, Predictor, score_table
+from .recorder import RunRecorder
 from .records import Callback, Status, evaluated
 from .report import pct, report_text
 from .resume import ResumeError
-from .runs import (
-    RunError,
-    RunFolder,
-    RunRecorder,
-    list_runs,
-    load_config,
-    read_metrics,
-    read_summary,
-    resolve_run,
-    runs_root,
-)
+from .runs import RunError, RunFolder, list_runs, resolve_run, runs_root
 from .search import JOURNAL, best_trial, parse_space
 from .sources import DataSource
 
@@ -196,7 +188,7 @@ def _resume(args) -> int:
         raise ConfigError("A resumed run keeps its own settings; leave out --set (or train a new run).")
     folder = RunFolder(resolve_run(args.resume, args.runs_dir))
     point = folder.resume_point()
-    cfg, summary = load_config(folder.path), folder.summary()
+    cfg, summary = RunFolder(folder.path).config(), folder.summary()
     given = args.demo or args.train is not None
     if summary.source is None and not given:
         raise RunError(f"Run {folder.run_id} records no data it can load again (it trained on an uploaded file, "
@@ -212,7 +204,7 @@ def _resume(args) -> int:
 
 
 def _report(args, recorder: RunRecorder, result) -> int:
-    summary = read_summary(recorder.dir)
+    summary = RunFolder(recorder.dir).summary()
     print(report_text(summary))
     print(f"Run folder: {recorder.dir}")
     if args.json:
@@ -249,16 +241,16 @@ def _experiment(args, plan: Plan) -> int:
     exp = Experiment.create(plan, args.runs_dir, data)
     stop = threading.Event()
     _stop_on_signals(stop)
-    total = plan.trials if plan.kind == "search" else len(exp.data["runs"])
+    total = plan.trials if plan.kind == "search" else len(exp.runs)
     print(f"Experiment {exp.path}: {describe(exp)}", file=sys.stderr)
 
     def train_one(run_corpus, cfg, i, observers=()):
         # a fold's songs are not the source's: its run records none, and a resume asks for files
         recorder = RunRecorder(args.runs_dir, data=data, source=None if plan.kind == "cv" else source)
         result = train_here(run_corpus, cfg, recorder, observers, [_Progress(args.quiet)], stop)
-        r = exp.data["runs"][i]
-        fold = f" fold {r['fold'] + 1}" if r["fold"] is not None else ""
-        print(f"run {i + 1}/{total} {r['label']} seed {r['seed']}{fold}: {result.status}, validation "
+        r = exp.runs[i]
+        fold = f" fold {r.fold + 1}" if r.fold is not None else ""
+        print(f"run {i + 1}/{total} {r.label} seed {r.seed}{fold}: {result.status}, validation "
               f"{pct(result.kept.val_acc)}, test {pct(result.kept.test_acc)}", file=sys.stderr)
         return recorder.run_id, result.status
 
@@ -271,7 +263,7 @@ def _experiment(args, plan: Plan) -> int:
               f"max {pct(r['max'])} over {r['n']} run(s)")
     print(f"Experiment folder: {exp.path}")
     if args.json:
-        print(json.dumps({"experiment_dir": str(exp.path), "status": exp.data["status"], "kind": plan.kind,
+        print(json.dumps({"experiment_dir": str(exp.path), "status": exp.status, "kind": plan.kind,
                           "setting": plan.setting, "settings": {k: {kk: (None if isinstance(vv, float) and
                                                                           vv != vv else vv)
                                                                     for kk, vv in v.items()}
@@ -280,18 +272,18 @@ def _experiment(args, plan: Plan) -> int:
 
 
 def _search_report(args, exp: Experiment) -> int:
-    runs = exp.data["runs"]
+    runs = exp.runs
     best = best_trial(exp)
     kinds = (Status.FINISHED, Status.PRUNED, Status.FAILED, Status.STOPPED)
-    counts = {s: sum(r["status"] == s for r in runs) for s in kinds}
+    counts = {s: sum(r.status == s for r in runs) for s in kinds}
     print(f"{len(runs)} trials: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     if best:
-        print(f"best: {best['label']}, validation accuracy {pct(best['value'])} (test {pct(best['test_accuracy'])}), "
-              f"run {best['run_id']}: " + ", ".join(f"{k}={v}" for k, v in best["params"].items()))
+        print(f"best: {best.label}, validation accuracy {pct(best.value)} (test {pct(best.test_accuracy)}), "
+              f"run {best.run_id}: " + ", ".join(f"{k}={v}" for k, v in best.params.items()))
     print(f"Experiment folder: {exp.path} (Optuna study: {exp.path / JOURNAL})")
     if args.json:
-        print(json.dumps({"experiment_dir": str(exp.path), "status": exp.data["status"], "kind": "search",
-                          "best": best, "trials": runs}))
+        print(json.dumps({"experiment_dir": str(exp.path), "status": exp.status, "kind": "search",
+                          "best": best and asdict(best), "trials": [asdict(r) for r in runs]}))
     return 0
 
 
@@ -381,9 +373,9 @@ def cmd_report(args) -> int:
     from .report import report_html
 
     run_dir = resolve_run(args.run)
-    summary = read_summary(run_dir)
+    summary = RunFolder(run_dir).summary()
     out = Path(args.out)
-    out.write_text(report_html(summary, read_metrics(run_dir)), encoding="utf-8")
+    out.write_text(report_html(summary, RunFolder(run_dir).metrics()), encoding="utf-8")
     print(f"wrote {out}")
     return 0
 

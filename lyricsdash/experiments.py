@@ -13,7 +13,7 @@ import json
 import math
 import statistics
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,8 @@ from .data import Corpus, make_corpus
 from .engine import train
 from .records import Callback, Status
 from .runs import EXPERIMENTS as DIR
-from .runs import RunError, _now, new_run_id, read_summary, run_path, runs_root, write_json
+from .runs import RunError, RunFolder, new_run_id, run_path, runs_root
+from .store import now, write_json
 
 KINDS = ("seeds", "sweep", "cv", "search")
 
@@ -57,7 +58,7 @@ class Plan:
             raise ConfigError("Seeds must be 1 to 50.")
         TrainConfig.from_dict(self.base)  # checks the shared settings now, not after the first run
 
-    def runs(self) -> list[dict]:
+    def runs(self) -> list[ExperimentRun]:
         """One entry per run: label, config overrides, seed and fold (none ahead for a search: Optuna proposes
         each trial after the one before)."""
         if self.kind == "search":
@@ -65,8 +66,8 @@ class Plan:
         base_seed = int(TrainConfig.from_dict(self.base).seed)
         labels = [(str(v), {self.setting: v}) for v in self.values] if self.kind == "sweep" else [("all", {})]
         folds = range(self.folds) if self.kind == "cv" else [None]
-        return [{"label": label, "overrides": {**self.base, **extra, "seed": base_seed + s}, "seed": base_seed + s,
-                 "fold": k} for label, extra in labels for k in folds for s in range(self.seeds)]
+        return [ExperimentRun(label, {**self.base, **extra, "seed": base_seed + s}, base_seed + s, k)
+                for label, extra in labels for k in folds for s in range(self.seeds)]
 
 
 def cv_corpus(corpus: Corpus, folds: int, fold: int, cfg: TrainConfig) -> Corpus:
@@ -85,50 +86,86 @@ def cv_corpus(corpus: Corpus, folds: int, fold: int, cfg: TrainConfig) -> Corpus
                        val_fraction=cfg.val_fraction, seed=cfg.seed, name=f"{corpus.name} (fold {fold + 1}/{folds})")
 
 
+@dataclass
+class ExperimentRun:
+    """One run of an experiment (a search's trial too): what it trains, and what became of it."""
+
+    label: str  # the swept value, "all", or "trial N"
+    overrides: dict  # the TrainConfig settings it trains with (the plan's base and its own)
+    seed: int
+    fold: int | None = None  # kind=cv: which fold
+    run_id: str | None = None  # once it has started
+    status: str = Status.QUEUED
+    test_accuracy: float | None = None  # of its kept weights, once finished
+    error: str | None = None  # why it failed
+    trial: int | None = None  # kind=search: Optuna's trial number
+    params: dict = field(default_factory=dict)  # kind=search: the settings Optuna proposed
+    value: float | None = None  # kind=search: the objective (search.OBJECTIVE)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ExperimentRun:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
 class Experiment:
     """An experiment folder: experiment.json, rewritten atomically after each run."""
 
-    def __init__(self, path: Path, data: dict):
-        self.path, self.data = Path(path), data
+    path: Path
+    id: str
+    plan: Plan
+    runs: list[ExperimentRun]
+    status: str = Status.QUEUED
+    created_at: str = ""
+    source: str = ""  # where the songs came from, in words (experiment.json's "data")
+
+    FILE = "experiment.json"
 
     @classmethod
     def create(cls, plan: Plan, root=None, source: str = "") -> Experiment:
         exp_id = new_run_id()
         path = runs_root(root) / DIR / exp_id
         path.mkdir(parents=True)
-        runs = [{**r, "run_id": None, "status": Status.QUEUED, "test_accuracy": None} for r in plan.runs()]
-        exp = cls(path, {"id": exp_id, "created_at": _now(), "status": Status.QUEUED, "data": source,
-                         "plan": asdict(plan), "runs": runs})
+        exp = cls(path, exp_id, plan, plan.runs(), Status.QUEUED, now(), source)
         exp.save()
         return exp
 
     @classmethod
     def load(cls, path: Path) -> Experiment:
+        path = Path(path)
         try:
-            data = json.loads((Path(path) / "experiment.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise RunError(f"{Path(path).name}: experiment.json cannot be read ({e}).") from None
-        return cls(Path(path), data)
+            d = json.loads((path / cls.FILE).read_text(encoding="utf-8"))
+            return cls(path, d["id"], Plan(**d["plan"]), [ExperimentRun.from_dict(r) for r in d["runs"]],
+                       d.get("status", Status.QUEUED), d.get("created_at", ""), d.get("data", ""))
+        except (OSError, ValueError, KeyError, TypeError) as e:  # ConfigError is a ValueError
+            raise RunError(f"{path.name}: {cls.FILE} cannot be read ({e}).") from None
 
-    @property
-    def plan(self) -> Plan:
-        return Plan(**self.data["plan"])
+    def to_dict(self) -> dict:
+        return {"id": self.id, "created_at": self.created_at, "status": self.status, "data": self.source,
+                "plan": asdict(self.plan), "runs": [asdict(r) for r in self.runs]}
 
     def save(self) -> None:
-        write_json(self.path / "experiment.json", self.data)
+        write_json(self.path / self.FILE, self.to_dict())
 
     def update(self, i: int, **values) -> None:
-        self.data["runs"][i].update(values)
+        for k, v in values.items():
+            setattr(self.runs[i], k, v)
         self.save()
+
+    @property
+    def root(self) -> Path:
+        """The runs folder its runs are in (``<runs>/experiments/<id>`` is its own)."""
+        return self.path.parent.parent
 
     def results(self) -> dict[str, dict]:
         """Per label: the runs' ids and test accuracies, and their mean, min and max (finished runs only)."""
         out = {}
-        for r in self.data["runs"]:
-            entry = out.setdefault(r["label"], {"runs": [], "accuracies": []})
-            entry["runs"].append(r["run_id"])
-            if r["status"] == Status.FINISHED and r["test_accuracy"] is not None:
-                entry["accuracies"].append(r["test_accuracy"])
+        for r in self.runs:
+            entry = out.setdefault(r.label, {"runs": [], "accuracies": []})
+            entry["runs"].append(r.run_id)
+            if r.status == Status.FINISHED and r.test_accuracy is not None:
+                entry["accuracies"].append(r.test_accuracy)
         for entry in out.values():
             acc = entry["accuracies"]
             entry.update(mean=statistics.mean(acc) if acc else math.nan, min=min(acc, default=math.nan),
@@ -154,27 +191,27 @@ def run_all(exp: Experiment, corpus: Corpus, train_one, cancelled=lambda: False)
     A run that raises is recorded as failed and the rest go on; ``cancelled()`` true skips what is left.
     """
     plan = exp.plan
-    exp.data["status"] = Status.RUNNING
+    exp.status = Status.RUNNING
     exp.save()
     if plan.kind == "search":
         from .search import run_trials
 
         run_trials(exp, corpus, train_one, cancelled)
-    for i, r in enumerate(exp.data["runs"]):
-        if r["status"] != Status.QUEUED:
+    for i, r in enumerate(exp.runs):
+        if r.status != Status.QUEUED:
             continue
         if cancelled():
             exp.update(i, status=Status.CANCELLED)
             continue
         exp.update(i, status=Status.RUNNING)
         try:
-            cfg = TrainConfig.from_dict(r["overrides"])
-            run_corpus = cv_corpus(corpus, plan.folds, r["fold"], cfg) if plan.kind == "cv" else corpus
+            cfg = TrainConfig.from_dict(r.overrides)
+            run_corpus = cv_corpus(corpus, plan.folds, r.fold, cfg) if plan.kind == "cv" else corpus
             run_id, status = train_one(run_corpus, cfg, i)
             exp.update(i, run_id=run_id, status=status, test_accuracy=test_accuracy(exp, run_id))
         except Exception as e:  # noqa: BLE001 - one failed run must not stop the others
             exp.update(i, status=Status.FAILED, error=" ".join(str(e).split())[:300] or type(e).__name__)
-    exp.data["status"] = Status.CANCELLED if cancelled() else Status.FINISHED
+    exp.status = Status.CANCELLED if cancelled() else Status.FINISHED
     exp.save()
     return exp
 
@@ -207,7 +244,7 @@ def run_summary(exp: Experiment, run_id: str | None):
     if not run_id:
         return None
     try:
-        return read_summary(run_path(exp.path.parent.parent, run_id))
+        return RunFolder(run_path(exp.root, run_id)).summary()
     except RunError:
         return None
 
@@ -218,13 +255,12 @@ def test_accuracy(exp: Experiment, run_id: str | None):
 
 
 def describe(exp: Experiment) -> str:
-    p = exp.data["plan"]
-    if p["kind"] == "search":
-        space = ", ".join(p.get("space") or {})
-        return f"Optuna search over {space} · {len(exp.data['runs'])} of {p.get('trials')} trials"
-    what = {"seeds": "repeat", "sweep": f"sweep {p['setting']} over {', '.join(map(str, p['values']))}",
-            "cv": f"{p['folds']}-fold cross-validation"}[p["kind"]]
+    p = exp.plan
+    if p.kind == "search":
+        return f"Optuna search over {', '.join(p.space)} · {len(exp.runs)} of {p.trials} trials"
+    what = {"seeds": "repeat", "sweep": f"sweep {p.setting} over {', '.join(map(str, p.values))}",
+            "cv": f"{p.folds}-fold cross-validation"}[p.kind]
     defaults = TrainConfig().to_dict()  # name only what differs from the defaults; seeds are the plan's own
-    base = ", ".join(f"{k}={v}" for k, v in p["base"].items() if k != "seed" and v != defaults.get(k)) or "defaults"
-    return f"{what} × {p['seeds']} seed(s) · {base} · {len(exp.data['runs'])} runs"
+    base = ", ".join(f"{k}={v}" for k, v in p.base.items() if k != "seed" and v != defaults.get(k)) or "defaults"
+    return f"{what} × {p.seeds} seed(s) · {base} · {len(exp.runs)} runs"
 

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 
 from .records import FLAGS, RECORD_FIELDS
-from .runs import list_runs, read_metrics, run_path, runs_root
+from .runs import RunFolder, list_runs, run_path, runs_root
 
 KEYS = ["run", "run_name", "status", "step", "name", "value"]
 NAMES = [f for f in RECORD_FIELDS if f != "step" and f not in FLAGS]
@@ -20,7 +20,7 @@ def long_table(root: str | os.PathLike | None = None) -> tuple[pd.DataFrame, lis
     runs, warnings = list_runs(root)
     parts = []
     for s in reversed(runs):  # oldest first
-        metrics = read_metrics(run_path(runs_root(root), s.run_id))
+        metrics = RunFolder(run_path(runs_root(root), s.run_id)).metrics()
         long = metrics.melt(id_vars="step", value_vars=NAMES, var_name="name").dropna(subset=["value"])
         long["name"] = pd.Categorical(long["name"], NAMES)
         long = long.sort_values(["step", "name"], kind="stable").astype({"step": int, "name": str})

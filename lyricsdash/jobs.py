@@ -24,8 +24,9 @@ from .config import TrainConfig
 from .data import Corpus
 from .engine import train
 from .experiments import Experiment, Plan, run_all
+from .recorder import RunRecorder
 from .records import Callback, Status
-from .runs import RunFolder, RunRecorder, new_run_id, run_path, runs_root
+from .runs import RunFolder, new_run_id, run_path, runs_root
 from .watch import FolderWatch, Progress, Snapshot, records_frame
 
 log = logging.getLogger(__name__)
@@ -283,17 +284,17 @@ class ExperimentJob:
         self.registry, self.corpus, self.runs_dir, self.data, self.source = registry, corpus, runs_dir, data, source
         self.exp = Experiment.create(plan, runs_dir, data)
         self.cancel_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"experiment-{self.exp.data['id']}", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=f"experiment-{self.exp.id}", daemon=True)
 
     def _run(self) -> None:
         try:
             run_all(self.exp, self.corpus, self._train_one, self.cancel_event.is_set)
         except Exception:  # noqa: BLE001 - the experiment file says what happened to each run
-            log.exception("experiment %s failed", self.exp.data["id"])
+            log.exception("experiment %s failed", self.exp.id)
 
     def _train_one(self, corpus: Corpus, cfg: TrainConfig, i: int, observers=()) -> tuple[str, str]:
         job = TrainingJob(corpus, cfg, self.runs_dir, self.data, isolate=self.registry.isolate, observers=observers,
-                          source=self.source if self.exp.data["plan"]["kind"] != "cv" else None,
+                          source=self.source if self.exp.plan.kind != "cv" else None,
                           spare=self.registry.take_spare(), on_done=self.registry.replenish)
         for o in observers:
             o.bind_stop(job.stop)
@@ -313,9 +314,9 @@ class ExperimentJob:
 
     def progress(self) -> tuple[int, int]:
         """(runs done, runs in all)."""
-        runs, plan = self.exp.data["runs"], self.exp.data["plan"]
-        total = plan["trials"] if plan["kind"] == "search" else len(runs)  # a search's trials come one by one
-        return sum(r["status"] not in (Status.QUEUED, Status.RUNNING) for r in runs), total
+        runs, plan = self.exp.runs, self.exp.plan
+        total = plan.trials if plan.kind == "search" else len(runs)  # a search's trials come one by one
+        return sum(r.status not in (Status.QUEUED, Status.RUNNING) for r in runs), total
 
 
 class JobRegistry:
@@ -361,7 +362,7 @@ class JobRegistry:
 
     def _refuse_if_busy(self) -> None:
         if self.experiment_running():
-            raise JobBusy(f"Experiment {self.experiment.exp.data['id']} is running on this server; cancel it or "
+            raise JobBusy(f"Experiment {self.experiment.exp.id} is running on this server; cancel it or "
                           "wait for it to finish before starting another training.")
         if self.running():
             raise JobBusy(f"Run {self.current.run_id} is already training on this server; stop it or wait "

@@ -11,7 +11,7 @@ import torch
 from .batches import encode
 from .evaluate import EvalSet
 from .explain import Explanation, explain
-from .runs import load_baseline, load_model
+from .runs import RunFolder
 from .text import UNK_ID, read, tokenize
 
 MAX_CHARS = 1_000_000  # longer pastes are cut here before tokenizing
@@ -53,7 +53,8 @@ class Predictor:
 
     @classmethod
     def from_run(cls, run_dir: str | os.PathLike) -> Predictor:
-        return cls(*load_model(run_dir), baseline=load_baseline(run_dir))
+        folder = RunFolder(run_dir)
+        return cls(*folder.load(), baseline=folder.baseline())
 
     def predict(self, text: str) -> Prediction:
         return self.predict_many([text])[0]

@@ -4,37 +4,35 @@
 step, flushed as it is written), ``vocab.json``, ``labels.json``,
 ``model.pt`` (a state_dict and the model's hyperparameters, loaded with
 ``torch.load(weights_only=True)``) and ``summary.json``. JSON and weights are
-written atomically (temporary file, then rename), so no half-written file is
-ever read as valid. No pickle anywhere: loading a run executes no code.
+written atomically (``store``), so no half-written file is ever read as valid.
+No pickle anywhere: loading a run executes no code.
+
+``RunFolder`` is the one API of a run folder: its paths, summary, metrics, config, model and baseline. The
+folder is written by ``recorder.RunRecorder``; live runs are read through ``watch.FolderWatch``.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
-import math
 import os
 import re
 import secrets
 import shutil
 import socket
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from .calibrate import expected_calibration_error
 from .config import ConfigError, TrainConfig, field_spec
-from .events import FINAL, EventWriter
 from .model import LyricsLSTM, ModelSpec
-from .records import RECORD_FIELDS, Callback, Status, is_best
+from .records import RECORD_FIELDS, Status
+from .store import write_json
 from .system import FIELDS as SYSTEM_FIELDS
-from .system import SystemSampler
 from .text import LEGACY_KIND, LEGACY_REPEATS, Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
@@ -193,10 +191,24 @@ class RunFolder:
         write_json(self.annotations_path, {"name": name.strip()[:200], "note": note.strip()[:2000]})
 
     def summary(self) -> Summary:
-        return read_summary(self.path)
+        """summary.json; a 'running' run whose process is gone reads as 'interrupted'."""
+        return _read_summary(self.path)
 
     def metrics(self) -> pd.DataFrame:
-        return read_metrics(self.path)
+        """metrics.csv as numbers; a torn last line (killed mid-write) is dropped."""
+        return _read_metrics(self.path)
+
+    def config(self) -> TrainConfig:
+        """config.json as a TrainConfig (runs saved before a setting existed read its old behaviour)."""
+        return _load_config(self.path)
+
+    def load(self) -> tuple[LyricsLSTM, Vocab, list[str], TrainConfig]:
+        """The kept weights as a model, with the vocabulary, labels and config. Executes no code from the folder."""
+        return _load_model(self.path)
+
+    def baseline(self):
+        """The run's best baseline (TF-IDF + LR as plain tensors), or None when it has none or it is unreadable."""
+        return _load_baseline(self.path)
 
     def resume_point(self) -> dict:
         """The resume point of a stopped, failed or interrupted run (``lyricsdash.resume``; plain tensors,
@@ -222,208 +234,8 @@ class RunFolder:
             return None
 
 
-# --------------------------------------------------------------------- writes
-def atomic_write(path: Path, data: bytes | str) -> None:
-    data = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, obj) -> None:
-    atomic_write(path, json.dumps(_clean(obj), indent=2, ensure_ascii=False))
-
-
-def _clean(obj):
-    """NaN/inf -> None so the JSON is standard."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def save_weights(path: Path, spec: dict, state: dict, step: int) -> None:
-    buf = io.BytesIO()
-    torch.save({"format": FORMAT, "model_spec": spec, "step": step, "state_dict": state}, buf)
-    atomic_write(path, buf.getvalue())
-
-
-class RunRecorder(Callback):
-    """Writes a run folder as training happens (``resuming``: goes on writing one that was stopped)."""
-
-    def __init__(self, root: str | os.PathLike | None = None, run_id: str | None = None, data: str = "",
-                 source: dict | None = None, name: str = ""):
-        self.run_id = run_id or new_run_id()
-        self.dir = run_path(runs_root(root), self.run_id)
-        self.folder = RunFolder(self.dir)
-        self.data, self.source, self.summary, self._csv, self._saved_step = data, source, None, None, None
-        self._events = self._system = None
-        self._resuming, self.name = False, name  # the name its user gave it before it started
-
-    @classmethod
-    def resuming(cls, run_dir: str | os.PathLike) -> RunRecorder:
-        """A recorder that continues ``run_dir`` from its resume point (``train(..., resume_from=...)``)."""
-        run_dir = Path(run_dir)
-        rec = cls(run_dir.parent, run_dir.name)
-        rec._resuming = True
-        return rec
-
-    def on_start(self, info) -> None:
-        self.spec, self.test_songs, self._config = info.model_spec, info.test_songs, info.config
-        if self._resuming:
-            self._reopen(info)
-        else:
-            self._create(info)
-        self._events = EventWriter(self.dir, purge_step=info.resumed_step + 1 if info.resumed_step else None)
-        self._system = SystemSampler(self.folder.system_path, str(info.device), append=self._resuming)
-
-    def _create(self, info) -> None:
-        self.dir.mkdir(parents=True, exist_ok=False)
-        if self.name.strip():
-            self.folder.annotate(self.name, "")
-        write_json(self.folder.config_path, info.config)
-        atomic_write(self.folder.vocab_path, info.vocab.to_json())
-        write_json(self.folder.labels_path, info.labels)
-        self.summary = Summary(self.run_id, Status.RUNNING, os.getpid(), socket.gethostname(), _now(), data=self.data,
-                               source=self.source, corpus=info.corpus, params=info.params,
-                               architecture=info.architecture, device=info.device,
-                               keep=info.config["keep"], total_steps=info.total_steps)
-        self._write()
-        self._file = open(self.folder.metrics_path, "w", newline="", encoding="utf-8")
-        self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
-        self._csv.writeheader()
-        self._file.flush()
-
-    def _reopen(self, info) -> None:
-        """The stopped run's folder, its metrics cut to the resume point's step (a run killed mid-epoch wrote
-        steps past it, which are trained again), its summary running again."""
-        s = self.summary = read_summary(self.dir)
-        s.status, s.pid, s.host, s.finished_at, s.error, s.note = \
-            Status.RUNNING, os.getpid(), socket.gethostname(), None, None, None
-        s.steps, s.device, s.resumed_at = info.resumed_step, info.device, [*s.resumed_at, info.resumed_step]
-        self._saved_step = s.kept_step
-        self._write()
-        truncate_metrics(self.folder.metrics_path, info.resumed_step)
-        self._file = open(self.folder.metrics_path, "a", newline="", encoding="utf-8")
-        self._csv = csv.DictWriter(self._file, RECORD_FIELDS, extrasaction="ignore")
-
-    def on_baselines(self, baselines: dict, model) -> None:
-        if model is not None:
-            buf = io.BytesIO()
-            torch.save(model.to_blob(), buf)
-            atomic_write(self.folder.baseline_path, buf.getvalue())
-        self.summary.baselines = baselines
-        self._write()
-
-    def on_resume_point(self, point: dict) -> None:
-        buf = io.BytesIO()
-        torch.save(point, buf)
-        atomic_write(self.folder.resume_path, buf.getvalue())
-
-    def on_step(self, record: dict) -> None:
-        self._csv.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
-        self._file.flush()
-        self._events.step(record)
-        self._system.step = record["step"]
-        s = self.summary
-        s.steps = record["step"]
-        if is_best(record):
-            s.best_val_accuracy, s.best_step = record["val_acc"], record["step"]
-
-    def on_epoch_end(self, epoch: int, checkpoint) -> None:
-        self._save(checkpoint)
-        self._write()
-
-    def _write(self) -> None:
-        write_json(self.folder.summary_path, self.summary.to_dict())
-
-    def _save(self, kept, force: bool = False) -> None:
-        if kept.state is None or (kept.step == self._saved_step and not force):
-            return
-        save_weights(self.folder.model_path, self.spec, kept.state, kept.step)
-        self._saved_step = kept.step
-        s = self.summary
-        s.checkpoint, s.kept_step, s.kept_val_accuracy = True, kept.step, kept.val_acc
-        s.test_accuracy, s.test_loss = kept.test_acc, kept.test_loss
-
-    def on_end(self, result) -> None:
-        self._save(result.kept, force=True)  # the end fits the temperature into the kept weights
-        s = self.summary
-        s.temperature = float(result.model.temperature)
-        if result.test_probs:
-            atomic_write(self.folder.test_path, test_table(result, self.test_songs).to_csv(index=False))
-            s.test_ece = expected_calibration_error(torch.tensor(result.test_probs), torch.tensor(result.test_labels))
-        if result.best.step:
-            s.best_val_accuracy, s.best_step = result.best.val_acc, result.best.step
-        s.status, s.finished_at, s.train_seconds, s.eval_seconds = \
-            result.status, _now(), result.train_seconds, result.eval_seconds
-        s.steps, s.tokens, s.confusion_matrix = result.steps, result.tokens, result.confusion
-        s.tokens_per_second = result.tokens / max(result.train_seconds, 1e-9)
-        if result.status == Status.FINISHED:  # nothing left to resume
-            self.folder.resume_path.unlink(missing_ok=True)
-        self._close()
-
-    def on_fail(self, error: BaseException) -> None:
-        if self.summary is None:
-            return  # failed before the folder was made
-        s = self.summary
-        s.status = Status.INTERRUPTED if getattr(error, "interrupted", False) else \
-            Status.STOPPED if isinstance(error, KeyboardInterrupt) else Status.FAILED
-        s.error, s.finished_at = str(error) or type(error).__name__, _now()
-        self._close()
-
-    def _close(self) -> None:
-        self._write()
-        if self._csv is not None:
-            self._file.close()
-            self._csv = None
-        if self._system is not None:
-            self._system.stop()
-            self._system = None
-        if self._events is not None:
-            s = self.summary
-            self._events.hparams({**self._config, "status": s.status}, {k: getattr(s, k) for k in FINAL})
-            self._events.close()
-            self._events = None
-
-
-def truncate_metrics(path: Path, step: int) -> None:
-    """Keep metrics.csv's header and its complete rows up to ``step`` (atomically)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        text = f.read()
-    lines = text[: text.rfind("\n") + 1].splitlines(keepends=True)  # a torn last line is dropped
-    keep = lines[:1] + [line for line in lines[1:] if line.split(",", 1)[0].isdigit()
-                        and int(line.split(",", 1)[0]) <= step]
-    atomic_write(path, "".join(keep))
-
-
-def test_table(result, titles: list[str]) -> pd.DataFrame:
-    """One row per test song: title, true artist, predicted artist, probability of the true one, right or not,
-    and every artist's probability."""
-    labels, probs = result.labels, result.test_probs
-    pred = [max(range(len(labels)), key=p.__getitem__) for p in probs]
-    rows = [{"song": titles[i] if i < len(titles) else f"song {i + 1}", "artist": labels[t],
-             "predicted": labels[pred[i]], "p_true": probs[i][t], "correct": pred[i] == t,
-             **{f"p({a})": probs[i][j] for j, a in enumerate(labels)}} for i, t in enumerate(result.test_labels)]
-    return pd.DataFrame(rows)
-
-
 def _one_line(e: Exception) -> str:
     return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------------- reads
@@ -446,7 +258,7 @@ def _pid_alive(pid) -> bool:
     return True
 
 
-def read_summary(run_dir: Path) -> Summary:
+def _read_summary(run_dir: Path) -> Summary:
     """summary.json; a 'running' run whose process is gone reads as 'interrupted'."""
     d = _read_json(Path(run_dir) / RunFolder.SUMMARY)
     if not isinstance(d, dict):
@@ -462,7 +274,7 @@ def read_summary(run_dir: Path) -> Summary:
     return s
 
 
-def read_metrics(run_dir: Path) -> pd.DataFrame:
+def _read_metrics(run_dir: Path) -> pd.DataFrame:
     """metrics.csv as numbers; a torn last line (killed mid-write) is dropped."""
     path = run_dir / RunFolder.METRICS
     if not path.is_file() or path.stat().st_size == 0:
@@ -485,7 +297,7 @@ def list_runs(root: str | os.PathLike | None = None) -> tuple[list[Summary], lis
     runs, warnings = [], []
     for d in run_dirs(root):
         try:
-            s = read_summary(d)
+            s = _read_summary(d)
             s.config = _read_json(d / RunFolder.CONFIG)
             s.annotations = RunFolder(d).annotations()
             runs.append(s)
@@ -505,7 +317,7 @@ def best_run(runs: list[Summary]) -> Summary:
     return max(finished, key=lambda r: r.kept_val_accuracy if r.kept_val_accuracy is not None else -1.0)
 
 
-def load_config(run_dir: Path) -> TrainConfig:
+def _load_config(run_dir: Path) -> TrainConfig:
     """config.json: the TrainConfig fields, plus the number of processes that trained (world_size)."""
     try:
         values = _read_json(run_dir / RunFolder.CONFIG)
@@ -517,10 +329,10 @@ def load_config(run_dir: Path) -> TrainConfig:
         raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None
 
 
-def load_model(run_dir: str | os.PathLike) -> tuple[LyricsLSTM, Vocab, list[str], TrainConfig]:
+def _load_model(run_dir: str | os.PathLike) -> tuple[LyricsLSTM, Vocab, list[str], TrainConfig]:
     """Rebuild the best checkpoint of a run. Executes no code from the folder."""
     run_dir = Path(run_dir)
-    cfg = load_config(run_dir)
+    cfg = _load_config(run_dir)
     try:
         vocab = Vocab.from_json((run_dir / RunFolder.VOCAB).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
@@ -560,7 +372,7 @@ def delete_run(root: str | os.PathLike | None, run_id: str) -> None:
     if not d.is_dir():
         raise RunError(f"No run {run_id!r} to delete.")
     try:
-        status = read_summary(d).status
+        status = _read_summary(d).status
     except RunError:
         status = None
     if status == Status.RUNNING:
@@ -575,7 +387,7 @@ def differing_settings(configs: dict[str, dict]) -> dict[str, dict]:
             if len({repr(c.get(k)) for c in configs.values()}) > 1}
 
 
-def load_baseline(run_dir: str | os.PathLike):
+def _load_baseline(run_dir: str | os.PathLike):
     """The run's best baseline (TF-IDF + LR as plain tensors), or None when it has none or it is unreadable."""
     from .baselines import BaselineModel
 

@@ -129,17 +129,16 @@ def run_trials(exp, corpus, train_one, cancelled) -> None:
     to the study: its objective when it finished, pruned, or failed (a cancelled trial too)."""
     import optuna
 
-    from .experiments import run_summary
+    from .experiments import ExperimentRun, run_summary
 
     plan, state = exp.plan, optuna.trial.TrialState
     seed = int(TrainConfig.from_dict(plan.base).seed)
-    study = open_study(exp.path, exp.data["id"], seed)
-    while len(exp.data["runs"]) < plan.trials and not cancelled():
+    study = open_study(exp.path, exp.id, seed)
+    while len(exp.runs) < plan.trials and not cancelled():
         trial = study.ask()
-        params, i = suggest(trial, plan.space), len(exp.data["runs"])
-        exp.data["runs"].append({"label": f"trial {trial.number}", "overrides": {**plan.base, **params},
-                                 "seed": seed, "fold": None, "trial": trial.number, "params": params,
-                                 "run_id": None, "status": Status.RUNNING, "test_accuracy": None, "value": None})
+        params, i = suggest(trial, plan.space), len(exp.runs)
+        exp.runs.append(ExperimentRun(f"trial {trial.number}", {**plan.base, **params}, seed, status=Status.RUNNING,
+                                      trial=trial.number, params=params))
         exp.save()
         try:
             cfg = TrainConfig.from_dict({**plan.base, **params})
@@ -162,17 +161,17 @@ def run_trials(exp, corpus, train_one, cancelled) -> None:
                    test_accuracy=None if summary is None else summary.test_accuracy)
 
 
-def best_trial(exp) -> dict | None:
-    """The experiment's run entry with the highest objective (None before one finishes)."""
-    done = [r for r in exp.data["runs"] if r.get("value") is not None and r["status"] == Status.FINISHED]
-    return max(done, key=lambda r: r["value"], default=None)
+def best_trial(exp):
+    """The experiment's ``ExperimentRun`` with the highest objective (None before one finishes)."""
+    done = [r for r in exp.runs if r.value is not None and r.status == Status.FINISHED]
+    return max(done, key=lambda r: r.value, default=None)
 
 
 def search_figures(exp) -> dict:
     """Optuna's own Plotly figures of the study: title -> figure, or a line saying why there is none yet."""
     import optuna.visualization as vis
 
-    study = open_study(exp.path, exp.data["id"])
+    study = open_study(exp.path, exp.id)
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     out = {}
     for title, plot, need in (("Optimisation history", vis.plot_optimization_history, 1),

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .records import DONE, RECORD_FIELDS, MetricsBuffer, Scores, Status
-from .runs import RunError, RunFolder, read_summary, run_dirs
+from .runs import RunError, RunFolder, run_dirs
 
 INTS = ("step", "epoch", "tokens")
 
@@ -163,7 +163,7 @@ def running_elsewhere(root=None, exclude: str | None = None) -> list[str]:
     here, out = socket.gethostname(), []
     for d in run_dirs(root):  # summaries only: the Train page asks on every rerun
         try:
-            s = read_summary(d)
+            s = RunFolder(d).summary()
         except RunError:
             continue
         if s.status == Status.RUNNING and s.host == here and d.name != exclude:

@@ -10,7 +10,7 @@ from lyricsdash.data import DataError
 from lyricsdash.jobs import JobBusy
 from lyricsdash.records import RESUMABLE, Status
 from lyricsdash.report import report_html, report_text
-from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs, load_config
+from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs
 from lyricsdash.sources import DataSource
 from ui.common import flash, page_setup, pct, registry, runs_dir
 from ui.experiments import experiments_list
@@ -119,7 +119,7 @@ if run.status in RESUMABLE and folder.resume_path.exists():
             source = current_source() if upload else DataSource.from_record(run.source)
             if source is None:
                 raise DataError("Upload the run's training file in the sidebar first.")
-            cfg = load_config(folder.path)
+            cfg = RunFolder(folder.path).config()
             registry().start(load_corpus(source, cfg.val_fraction, cfg.seed), cfg, runs_dir(), data=run.data,
                              resume=rid)
             st.switch_page("pages/train.py")  # watch it there

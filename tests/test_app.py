@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lyricsdash.data import DATA_ENV
 from lyricsdash.engine import train
 from lyricsdash.jobs import JobBusy
-from lyricsdash.runs import RunRecorder
+from lyricsdash.recorder import RunRecorder
 
 PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/classify.py", "pages/runs.py"]
 
@@ -269,18 +269,18 @@ def test_the_runs_page_offers_the_report_as_html(app, finished_run, runs_dir):
 def test_the_test_explorer_shows_calibration_and_the_runs_temperature(app, finished_run, runs_dir):
     import json
 
-    from lyricsdash.runs import read_summary
+    from lyricsdash.runs import RunFolder
 
     at = open_page(app(), "pages/runs.py")
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") or "" for c in at.get("plotly_chart")]
     assert any(t.startswith("Calibration on the test set (expected calibration error") for t in titles), titles
-    t = read_summary(runs_dir / finished_run).temperature
+    t = RunFolder(runs_dir / finished_run).summary().temperature
     assert any(f"temperature of {t:.2f}" in c.value for c in at.caption)
 
 
 def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_dir):
     from lyricsdash.experiments import list_experiments
-    from lyricsdash.runs import read_summary
+    from lyricsdash.runs import RunFolder
     from ui.common import registry
 
     at = open_page(app(), "pages/train.py")
@@ -302,11 +302,11 @@ def test_a_sweep_of_two_values_by_two_seeds_runs_through_the_registry(app, runs_
 
     label = describe(exp)  # the settings that differ from the defaults, not all thirty
     assert "epochs=1" in label and "embed_dim=8" in label and "seed=" not in label and "lr=" not in label, label
-    assert exp.data["status"] == "finished" and [r["status"] for r in exp.data["runs"]] == ["finished"] * 4
+    assert exp.status == "finished" and [r.status for r in exp.runs] == ["finished"] * 4
     results = exp.results()
     for r in results.values():
-        assert r["accuracies"] == [read_summary(runs_dir / rid).test_accuracy for rid in r["runs"]]
-        assert len({read_summary(runs_dir / rid).params for rid in r["runs"]}) == 1
+        assert r["accuracies"] == [RunFolder(runs_dir / rid).summary().test_accuracy for rid in r["runs"]]
+        assert len({RunFolder(runs_dir / rid).summary().params for rid in r["runs"]}) == 1
     at.switch_page("pages/runs.py").run()
     table = next(d.value for d in at.dataframe if "mean test acc" in d.value.columns)
     assert table["setting"].tolist() == ["8", "16"]
@@ -399,9 +399,9 @@ def test_classify_first_shows_the_finished_run_best_on_validation_not_the_newest
     train(corpus, tiny_cfg, [good])
     weak = RunRecorder(runs_dir, run_id="b-weak", data="demo")  # newer (listed first), one tiny step of learning
     train(corpus, tiny_cfg.replace(epochs=1, lr=1e-5, nb_init=0.0), [weak])
-    from lyricsdash.runs import read_summary
+    from lyricsdash.runs import RunFolder
 
-    assert read_summary(weak.dir).kept_val_accuracy < read_summary(good.dir).kept_val_accuracy
+    assert RunFolder(weak.dir).summary().kept_val_accuracy < RunFolder(good.dir).summary().kept_val_accuracy
     at = open_page(app(), "pages/classify.py")
     assert at.selectbox(key="ui_classify_run").value == "a-good"
 
@@ -411,7 +411,7 @@ def test_a_stopped_run_resumes_from_the_runs_page_and_finishes_in_its_folder(app
 
     from test_resume import StopAt
 
-    from lyricsdash.runs import read_metrics, read_summary
+    from lyricsdash.runs import RunFolder
     from lyricsdash.sources import DataSource
     from ui.common import registry
 
@@ -424,9 +424,9 @@ def test_a_stopped_run_resumes_from_the_runs_page_and_finishes_in_its_folder(app
     job = registry().current
     assert job is not None and job.run_id == rec.run_id
     job.thread.join(120)
-    summary = read_summary(rec.dir)
+    summary = RunFolder(rec.dir).summary()
     assert summary.status == "finished" and summary.resumed_at == [5], job.error
-    assert read_metrics(rec.dir)["step"].tolist() == list(range(1, summary.total_steps + 1))
+    assert RunFolder(rec.dir).metrics()["step"].tolist() == list(range(1, summary.total_steps + 1))
     assert job.snapshot().metrics["step"].tolist()[:5] == [1, 2, 3, 4, 5]  # the curves before the stop too
     at = open_page(app(), "pages/runs.py")
     assert not any(b.key == f"resume_{rec.run_id}" for b in at.button)  # finished: nothing to resume
@@ -444,8 +444,8 @@ def test_an_optuna_search_runs_from_the_train_page_and_shows_its_study_on_runs(a
     assert not at.exception and not at.error
     job = registry().experiment
     job.thread.join(300)
-    runs = job.exp.data["runs"]
-    assert len(runs) == 2 and all(8 <= r["params"]["hidden_size"] <= 16 for r in runs)
+    runs = job.exp.runs
+    assert len(runs) == 2 and all(8 <= r.params["hidden_size"] <= 16 for r in runs)
     at = open_page(app(), "pages/runs.py")
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "validation acc (objective)" in d.value.columns)

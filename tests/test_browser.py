@@ -241,7 +241,7 @@ def test_a_server_killed_mid_training_restarts_cleanly(tmp_path, chromium_availa
 
 def make_runs(runs_dir, n):
     from lyricsdash.engine import train
-    from lyricsdash.runs import RunRecorder
+    from lyricsdash.recorder import RunRecorder
 
     ids = []
     for seed in range(n):
@@ -346,7 +346,7 @@ def test_why_this_artist_follows_each_new_answer(tmp_path, chromium_available, p
     from playwright.sync_api import expect
 
     from lyricsdash.engine import train
-    from lyricsdash.runs import RunRecorder
+    from lyricsdash.recorder import RunRecorder
 
     runs = tmp_path / "runs"
     cfg = TrainConfig(embed_dim=16, hidden_size=16, epochs=4, lr=0.02, batch_size=16, min_freq=1, baselines=False)

@@ -8,7 +8,8 @@ from lyricsdash.calibrate import expected_calibration_error, fit_temperature, re
 from lyricsdash.engine import train
 from lyricsdash.evaluate import EvalSet
 from lyricsdash.prepare import prepare
-from lyricsdash.runs import RunRecorder, load_model, read_summary
+from lyricsdash.recorder import RunRecorder
+from lyricsdash.runs import RunFolder
 
 
 def _overconfident(n=4000, c=5, t_true=3.0):
@@ -52,9 +53,9 @@ def test_a_run_keeps_the_temperature_fitted_on_validation_and_every_reader_appli
     assert t != 1.0
     result.model.temperature.fill_(1.0)
     assert t == pytest.approx(fit_temperature(val.song_scores(result.model), val.labels))  # validation chose it
-    model = load_model(rec.dir)[0]
+    model = RunFolder(rec.dir).load()[0]
     assert float(model.temperature) == pytest.approx(t)  # saved in model.pt
-    s = read_summary(rec.dir)
+    s = RunFolder(rec.dir).summary()
     assert s.temperature == pytest.approx(t) and 0 <= s.test_ece <= 1
     test = EvalSet(data.test, torch.device("cpu"))
     assert s.test_loss == pytest.approx(F.cross_entropy(test.song_scores(model) / t, test.labels).item(), abs=1e-5)
@@ -68,5 +69,5 @@ def test_a_checkpoint_saved_before_calibration_loads_with_temperature_one(corpus
     blob = torch.load(path, weights_only=True)
     del blob["state_dict"]["temperature"]
     torch.save(blob, path)
-    assert float(load_model(rec.dir)[0].temperature) == 1.0
-    assert math.isfinite(read_summary(rec.dir).test_loss)
+    assert float(RunFolder(rec.dir).load()[0].temperature) == 1.0
+    assert math.isfinite(RunFolder(rec.dir).summary().test_loss)

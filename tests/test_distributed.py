@@ -13,7 +13,7 @@ import pytest
 import torch
 from conftest import ROOT
 
-from lyricsdash.runs import list_runs, read_metrics
+from lyricsdash.runs import RunFolder, list_runs
 
 SMALL = ["embed_dim=16", "hidden_size=16", "epochs=2", "batch_size=16", "lr=0.02", "min_freq=1", "baselines=0"]
 # the random draws differ per rank. tokens=words: with cased+punct tokens the losses drift apart by up to 1.8e-4 over
@@ -46,7 +46,7 @@ def test_two_processes_write_one_run_folder_with_a_row_per_global_step(tmp_path)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     (run,), _ = list_runs(runs)
     assert run.status == "finished" and run.config["world_size"] == 2
-    metrics = read_metrics(Path(result["run_dir"]))
+    metrics = RunFolder(Path(result["run_dir"])).metrics()
     assert metrics["step"].tolist() == list(range(1, result["steps"] + 1))
     assert out.stdout.count("Run folder:") == 1  # rank 0 alone reports
     assert len(list(Path(result["run_dir"]).glob("events.out.tfevents.*"))) == 1  # and writes TensorBoard's file
@@ -91,7 +91,7 @@ def test_a_rank_that_dies_ends_the_job_in_bounded_time_with_an_interrupted_run(t
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # wait until training streams steps
             folders = list(runs.iterdir()) if runs.is_dir() else []
-            if folders and len(read_metrics(folders[0])) >= 5:
+            if folders and len(RunFolder(folders[0]).metrics()) >= 5:
                 break
             time.sleep(0.2)
         (victim,) = _rank_pids(1)
@@ -105,7 +105,7 @@ def test_a_rank_that_dies_ends_the_job_in_bounded_time_with_an_interrupted_run(t
     assert job.returncode != 0
     (run,), _ = list_runs(runs)
     assert run.status == "interrupted" and run.steps >= 5
-    assert len(read_metrics(runs / run.run_id)) >= 5
+    assert len(RunFolder(runs / run.run_id).metrics()) >= 5
 
 
 @pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.device_count() < 1, reason="needs a CUDA GPU")

@@ -6,7 +6,8 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from lyricsdash.engine import train
 from lyricsdash.events import SCALARS
-from lyricsdash.runs import RunRecorder, read_metrics, read_summary
+from lyricsdash.recorder import RunRecorder
+from lyricsdash.runs import RunFolder
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def run(corpus, tmp_path_factory):
 
 def test_tensorboard_reads_back_every_number_of_metrics_csv(run):
     d, events = run
-    metrics = read_metrics(d)
+    metrics = RunFolder(d).metrics()
     for name in SCALARS:
         want = metrics[["step", name]].dropna()
         got = [(e.step, e.value) for e in events.Scalars(name)]
@@ -33,7 +34,7 @@ def test_tensorboard_reads_back_every_number_of_metrics_csv(run):
 
 def test_the_hparams_tab_gets_the_settings_and_final_scores(run):
     d, events = run
-    summary = read_summary(d)
+    summary = RunFolder(d).summary()
     assert events.Scalars("final/test_accuracy")[-1].value == pytest.approx(summary.test_accuracy)
     content = events.PluginTagToContent("hparams")
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])

@@ -9,7 +9,7 @@ from conftest import ROOT
 from lyricsdash.config import ConfigError, TrainConfig
 from lyricsdash.experiments import Experiment, Plan, list_experiments
 from lyricsdash.jobs import JobBusy, JobRegistry
-from lyricsdash.runs import list_runs, read_summary
+from lyricsdash.runs import RunFolder, list_runs
 
 TINY = {"embed_dim": 8, "hidden_size": 8, "epochs": 1, "batch_size": 16, "lr": 0.02, "min_freq": 1,
         "baselines": False}
@@ -17,9 +17,9 @@ TINY = {"embed_dim": 8, "hidden_size": 8, "epochs": 1, "batch_size": 16, "lr": 0
 
 def test_a_plan_lists_one_run_per_value_seed_and_fold():
     runs = Plan("sweep", {"seed": 10}, "hidden_size", ["8", "16"], seeds=2).runs()
-    assert [(r["label"], r["seed"]) for r in runs] == [("8", 10), ("8", 11), ("16", 10), ("16", 11)]
-    assert runs[2]["overrides"]["hidden_size"] == 16
-    assert [r["fold"] for r in Plan("cv", folds=3).runs()] == [0, 1, 2]
+    assert [(r.label, r.seed) for r in runs] == [("8", 10), ("8", 11), ("16", 10), ("16", 11)]
+    assert runs[2].overrides["hidden_size"] == 16 and runs[2].status == "queued"
+    assert [r.fold for r in Plan("cv", folds=3).runs()] == [0, 1, 2]
     with pytest.raises(ConfigError):
         Plan("sweep", {}, "no_such_setting", ["1"])
     with pytest.raises(ConfigError):
@@ -36,7 +36,7 @@ def test_the_cli_sweep_ends_with_json_that_matches_the_run_folders(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(result["settings"]) == {"8", "16"} and result["status"] == "finished"
     for r in result["settings"].values():
-        accs = [read_summary(runs / rid).test_accuracy for rid in r["runs"]]
+        accs = [RunFolder(runs / rid).summary().test_accuracy for rid in r["runs"]]
         assert r["accuracies"] == pytest.approx(accs) and r["mean"] == pytest.approx(sum(accs) / len(accs))
         assert r["min"] == pytest.approx(min(accs)) and r["max"] == pytest.approx(max(accs))
     assert len(list_runs(runs)[0]) == 4  # the experiments folder is not taken for a run
@@ -65,9 +65,9 @@ def test_cancelling_a_queue_leaves_finished_runs_intact(corpus, runs_dir):
     job.cancel()
     job.thread.join(120)
     (exp,) = list_experiments(runs_dir)
-    assert exp.data["status"] == "cancelled"
-    assert [r["status"] for r in exp.data["runs"]] == ["stopped", "cancelled", "cancelled"]
-    assert read_summary(runs_dir / exp.data["runs"][0]["run_id"]).status == "stopped"
+    assert exp.status == "cancelled"
+    assert [r.status for r in exp.runs] == ["stopped", "cancelled", "cancelled"]
+    assert RunFolder(runs_dir / exp.runs[0].run_id).summary().status == "stopped"
 
 
 def test_a_failing_run_does_not_stop_the_rest(corpus, runs_dir, monkeypatch):
@@ -86,5 +86,29 @@ def test_a_failing_run_does_not_stop_the_rest(corpus, runs_dir, monkeypatch):
     job = registry.start_experiment(corpus, Plan("seeds", TINY, seeds=2), runs_dir, "demo")
     job.thread.join(120)
     exp = Experiment.load(job.exp.path)
-    assert [r["status"] for r in exp.data["runs"]] == ["failed", "finished"]
-    assert "first run breaks" in exp.data["runs"][0]["error"] and exp.results()["all"]["n"] == 1
+    assert [r.status for r in exp.runs] == ["failed", "finished"]
+    assert "first run breaks" in exp.runs[0].error and exp.results()["all"]["n"] == 1
+
+
+def test_an_experiment_is_typed_plain_data_that_reads_files_of_other_versions(tmp_path):
+    import json
+
+    from lyricsdash.experiments import ExperimentRun
+    from lyricsdash.runs import RunError
+
+    folder = tmp_path / "experiments" / "e1"
+    folder.mkdir(parents=True)
+    old = {"id": "e1", "created_at": "2026-01-01T00:00:00+00:00", "status": "finished", "data": "demo",
+           "plan": {"kind": "seeds", "base": {"epochs": 1}, "seeds": 1},
+           "runs": [{"label": "all", "overrides": {"epochs": 1}, "seed": 0, "fold": None, "run_id": "r1",
+                     "status": "finished", "test_accuracy": 0.5, "written_by_a_later_version": 1}]}
+    (folder / "experiment.json").write_text(json.dumps(old))
+    exp = Experiment.load(folder)
+    assert isinstance(exp.plan, Plan) and exp.runs == [ExperimentRun("all", {"epochs": 1}, 0, None, "r1", "finished",
+                                                                     0.5)]
+    assert (exp.id, exp.status, exp.source, exp.root) == ("e1", "finished", "demo", tmp_path)
+    exp.update(0, error="noted")
+    assert json.loads((folder / "experiment.json").read_text())["runs"][0]["error"] == "noted"
+    (folder / "experiment.json").write_text('{"id": "e1"}')
+    with pytest.raises(RunError, match="experiment.json cannot be read"):
+        Experiment.load(folder)

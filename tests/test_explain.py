@@ -9,7 +9,7 @@ from lyricsdash.engine import train
 from lyricsdash.explain import TOL, allowed_gap, contrast, explain
 from lyricsdash.model import LyricsLSTM, ModelSpec
 from lyricsdash.predictor import Predictor
-from lyricsdash.runs import RunRecorder
+from lyricsdash.recorder import RunRecorder
 from lyricsdash.text import Vocab, tokenize
 
 

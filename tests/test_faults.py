@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import ROOT
 
-from lyricsdash.runs import RunError, list_runs, load_model, read_metrics, read_summary
+from lyricsdash.runs import RunError, RunFolder, list_runs
 
 
 def _start_cli(runs_dir, *sets):
@@ -37,38 +37,38 @@ def test_sigkill_mid_training_keeps_metrics_and_checkpoint(tmp_path):
     runs = tmp_path / "runs"
     proc = _start_cli(runs)
     _wait_for(lambda: _only_run(runs) and (_only_run(runs) / "model.pt").exists()
-              and len(read_metrics(_only_run(runs))) > 30, proc)
+              and len(RunFolder(_only_run(runs)).metrics()) > 30, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     run = _only_run(runs)
     summaries, warnings = list_runs(runs)
     assert warnings == [] and summaries[0].status == "interrupted"
-    steps = read_metrics(run)["step"]
+    steps = RunFolder(run).metrics()["step"]
     assert steps.tolist() == list(range(1, len(steps) + 1)) and len(steps) > 30
     assert summaries[0].checkpoint is True
-    load_model(run)  # the checkpoint written before the kill loads
+    RunFolder(run).load()  # the checkpoint written before the kill loads
     assert not list(run.glob(".*.tmp"))  # or, if a kill ever leaves one, it is never read
 
 
 def test_sigkill_before_the_first_checkpoint_says_so(tmp_path):
     runs = tmp_path / "runs"
     proc = _start_cli(runs, "--set", "eval_every=100000", "--set", "batch_size=1")
-    _wait_for(lambda: _only_run(runs) and len(read_metrics(_only_run(runs))) > 3, proc)
+    _wait_for(lambda: _only_run(runs) and len(RunFolder(_only_run(runs)).metrics()) > 3, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     summary = list_runs(runs)[0][0]
     assert summary.status == "interrupted" and "No checkpoint was saved" in summary.note
     with pytest.raises(RunError, match="no checkpoint"):
-        load_model(_only_run(runs))
+        RunFolder(_only_run(runs)).load()
 
 
 def test_sigterm_stops_cleanly_and_saves(tmp_path):
     runs = tmp_path / "runs"
     proc = _start_cli(runs)
-    _wait_for(lambda: _only_run(runs) and len(read_metrics(_only_run(runs))) > 5, proc)
+    _wait_for(lambda: _only_run(runs) and len(RunFolder(_only_run(runs)).metrics()) > 5, proc)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0
-    summary = read_summary(_only_run(runs))
+    summary = RunFolder(_only_run(runs)).summary()
     assert summary.status == "stopped" and summary.checkpoint
 
 
@@ -82,7 +82,7 @@ PWNED = "/tmp/lyricsdash-pwned-marker"
 
 def test_a_malicious_model_file_never_runs_code(tmp_path, corpus, tiny_cfg):
     from lyricsdash.engine import train
-    from lyricsdash.runs import RunRecorder
+    from lyricsdash.recorder import RunRecorder
 
     rec = RunRecorder(tmp_path / "runs")
     train(corpus, tiny_cfg.replace(epochs=1), [rec])
@@ -90,7 +90,7 @@ def test_a_malicious_model_file_never_runs_code(tmp_path, corpus, tiny_cfg):
         os.remove(PWNED)
     torch.save({"format": 1, "model_spec": Payload(), "state_dict": {}, "step": 0}, rec.dir / "model.pt")
     with pytest.raises(RunError, match="model.pt"):
-        load_model(rec.dir)
+        RunFolder(rec.dir).load()
     assert not os.path.exists(PWNED)
 
 

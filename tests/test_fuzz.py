@@ -119,7 +119,7 @@ def test_set_key_value_strings(pairs):
 def predictor(tmp_path_factory):
     from lyricsdash.demo import demo_corpus
     from lyricsdash.engine import train
-    from lyricsdash.runs import RunRecorder
+    from lyricsdash.recorder import RunRecorder
 
     rec = RunRecorder(tmp_path_factory.mktemp("runs"))
     train(demo_corpus(), TrainConfig(embed_dim=8, hidden_size=8, epochs=1, min_freq=1), [rec])

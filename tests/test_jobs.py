@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lyricsdash.jobs import JobBusy, JobRegistry, TrainingJob
-from lyricsdash.runs import read_metrics, read_summary
+from lyricsdash.runs import RunFolder
 
 
 def test_two_starts_at_the_same_moment_run_exactly_one_training(corpus, tiny_cfg, runs_dir):
@@ -32,7 +32,7 @@ def test_two_starts_at_the_same_moment_run_exactly_one_training(corpus, tiny_cfg
     started[0].stop()
     started[0].thread.join(60)
     assert started[0].snapshot().status == "stopped"
-    assert read_summary(runs_dir / started[0].run_id).status == "stopped"
+    assert RunFolder(runs_dir / started[0].run_id).summary().status == "stopped"
 
 
 def test_a_job_streams_snapshots_and_can_start_again_after_it_ends(corpus, tiny_cfg, runs_dir):
@@ -58,9 +58,9 @@ def test_training_runs_in_a_child_process_and_streams_every_step(corpus, tiny_cf
     job = JobRegistry().start(corpus, tiny_cfg.replace(epochs=2), runs_dir)
     job.thread.join(120)
     snap = job.snapshot()
-    summary = read_summary(runs_dir / job.run_id)
+    summary = RunFolder(runs_dir / job.run_id).summary()
     assert snap.status == "finished" and summary.pid != os.getpid()  # trained in another process
-    metrics = read_metrics(runs_dir / job.run_id)
+    metrics = RunFolder(runs_dir / job.run_id).metrics()
     assert snap.metrics["step"].tolist() == metrics["step"].tolist() == list(range(1, snap.total_steps + 1))
     assert snap.baselines == summary.baselines
 
@@ -75,7 +75,7 @@ def test_a_training_process_that_dies_ends_the_job_with_a_clear_error(corpus, ti
     job.thread.join(30)
     assert not job.thread.is_alive()
     snap = job.snapshot()
-    assert snap.status == read_summary(runs_dir / job.run_id).status == "interrupted"  # one status: the folder's
+    assert snap.status == RunFolder(runs_dir / job.run_id).summary().status == "interrupted"  # one status: the folder's
     assert "ended unexpectedly" in snap.error
 
 
@@ -130,13 +130,13 @@ def test_the_job_reads_its_run_from_the_folder_as_any_watcher_does(corpus, tiny_
     assert isinstance(job.watch, FolderWatch) and not hasattr(job, "buffer")  # no second copy of the records
     assert mine.metrics.equals(theirs.metrics) and mine.status == theirs.status == "finished"
     assert (mine.best_step, mine.best_val_accuracy) == (theirs.best_step, theirs.best_val_accuracy)
-    summary = read_summary(runs_dir / job.run_id)
+    summary = RunFolder(runs_dir / job.run_id).summary()
     assert (mine.best_step, mine.best_val_accuracy) == (summary.best_step, summary.best_val_accuracy)
 
 
 def test_a_warm_registry_trains_in_the_process_it_started_ahead_and_starts_the_next(corpus, tiny_cfg, runs_dir):
     from lyricsdash.jobs import JobRegistry
-    from lyricsdash.runs import read_summary
+    from lyricsdash.runs import RunFolder
 
     registry = JobRegistry(warm=True)
     spare = registry._spare
@@ -145,7 +145,7 @@ def test_a_warm_registry_trains_in_the_process_it_started_ahead_and_starts_the_n
     assert job.spare is spare and registry._spare is None  # taken: nobody else can use it
     assert job.progress().phase.startswith("handing the run to the training process started ahead")
     job.thread.join(120)
-    assert job.status == "finished" and read_summary(runs_dir / job.run_id).pid == spare.process.pid
+    assert job.status == "finished" and RunFolder(runs_dir / job.run_id).summary().pid == spare.process.pid
     assert not spare.process.is_alive()
     nxt = registry._spare  # started once the run ended, for the next Start
     assert nxt is not None and nxt.process.is_alive() and nxt is not spare

@@ -2,7 +2,8 @@ import pytest
 
 from lyricsdash.engine import train
 from lyricsdash.predictor import PredictError, Predictor
-from lyricsdash.runs import RunRecorder, read_summary
+from lyricsdash.recorder import RunRecorder
+from lyricsdash.runs import RunFolder
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def test_predictor_reproduces_the_test_accuracy_of_the_run(run):
     d, corpus = run
     preds = Predictor.from_run(d).predict_many(list(corpus.test["text"]))
     acc = sum(p.artist == a for p, a in zip(preds, corpus.test["artist"], strict=True)) / len(preds)
-    assert acc == pytest.approx(read_summary(d).test_accuracy)
+    assert acc == pytest.approx(RunFolder(d).summary().test_accuracy)
 
 
 def test_probabilities_are_sorted_and_sum_to_one(run):

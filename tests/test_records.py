@@ -49,8 +49,8 @@ def test_summaries_jobs_and_experiments_speak_one_status_vocabulary(corpus, tiny
                                                            "baselines": False}, seeds=2), runs_dir, "demo")
     assert registry.current is None or registry.current.progress().status in set(Status)
     exp.thread.join(120)
-    data = Experiment.load(exp.exp.path).data
-    seen = {data["status"], *(r["status"] for r in data["runs"]), registry.current.progress().status,
+    loaded = Experiment.load(exp.exp.path)
+    seen = {loaded.status, *(r.status for r in loaded.runs), registry.current.progress().status,
             *(s.status for s in list_runs(runs_dir)[0])}
     assert seen <= set(Status) and Status.FINISHED in seen
     assert Summary("x").keep == TrainConfig().keep  # one default, TrainConfig's

@@ -8,9 +8,10 @@ import torch
 
 from lyricsdash.config import TrainConfig
 from lyricsdash.engine import train
+from lyricsdash.recorder import RunRecorder
 from lyricsdash.records import Callback
 from lyricsdash.resume import ResumeError
-from lyricsdash.runs import RunError, RunFolder, RunRecorder, load_model, read_metrics, read_summary
+from lyricsdash.runs import RunError, RunFolder
 
 
 class StopAt(Callback):
@@ -56,40 +57,40 @@ def resume(corpus, config, run_dir, stop_step=None):
 def reference(corpus, tmp_path_factory):
     """The same run, never stopped: its weights and its metrics."""
     d = run_through(corpus, cfg(), tmp_path_factory.mktemp("ref"))
-    return load_model(d)[0].state_dict(), read_metrics(d)
+    return RunFolder(d).load()[0].state_dict(), RunFolder(d).metrics()
 
 
 def assert_same_run(run_dir, reference):
     state, metrics = reference
-    got = load_model(run_dir)[0].state_dict()
+    got = RunFolder(run_dir).load()[0].state_dict()
     assert set(got) == set(state)
     for k in state:
         assert torch.equal(got[k], state[k]), k
-    mine = read_metrics(run_dir)
+    mine = RunFolder(run_dir).metrics()
     assert mine["step"].tolist() == metrics["step"].tolist()  # no gap, no repeated step
     assert mine["train_loss"].tolist() == metrics["train_loss"].tolist()
     pd.testing.assert_series_equal(mine["val_acc"], metrics["val_acc"])
-    assert read_summary(run_dir).status == "finished"
+    assert RunFolder(run_dir).summary().status == "finished"
     assert not RunFolder(run_dir).resume_path.exists()  # nothing left to resume
 
 
 @pytest.mark.parametrize("stops", [[1], [7], [15], [9, 20], [29]])  # mid-epoch, at an epoch's end, twice, near the end
 def test_a_run_stopped_anywhere_and_resumed_ends_as_if_never_stopped(corpus, tmp_path, reference, stops):
     d = run_through(corpus, cfg(), tmp_path, stops[0])
-    assert read_summary(d).status == "stopped"
+    assert RunFolder(d).summary().status == "stopped"
     for later in [*stops[1:], None]:
         resume(corpus, cfg(), d, later)
     assert_same_run(d, reference)
-    assert read_summary(d).resumed_at == stops
+    assert RunFolder(d).summary().resumed_at == stops
 
 
 def test_a_crashed_run_resumes_from_its_last_epoch_and_trains_the_lost_steps_again(corpus, tmp_path, reference):
     with pytest.raises(RuntimeError, match="simulated crash"):
         train(corpus, cfg(), [rec := RunRecorder(tmp_path), DieAt(20)])
-    assert read_metrics(rec.dir)["step"].max() == 20 and read_summary(rec.dir).status == "failed"
+    assert RunFolder(rec.dir).metrics()["step"].max() == 20 and RunFolder(rec.dir).summary().status == "failed"
     resume(corpus, cfg(), rec.dir)
     assert_same_run(rec.dir, reference)
-    assert read_summary(rec.dir).resumed_at == [15]  # the end of epoch 1
+    assert RunFolder(rec.dir).summary().resumed_at == [15]  # the end of epoch 1
 
 
 def test_other_songs_or_a_finished_run_are_refused(corpus, tmp_path):
@@ -99,7 +100,7 @@ def test_other_songs_or_a_finished_run_are_refused(corpus, tmp_path):
     other = demo_corpus(seed=5)  # another validation carving: other training windows
     with pytest.raises(ResumeError, match="songs differ"):
         train(other, cfg(), [RunRecorder.resuming(d)], resume_from=RunFolder(d).resume_point())
-    assert read_summary(d).status == "stopped"  # a refused resume leaves the run as it was
+    assert RunFolder(d).summary().status == "stopped"  # a refused resume leaves the run as it was
     resume(corpus, cfg(), d)
     with pytest.raises(RunError, match="finished: there is nothing to resume"):
         RunFolder(d).resume_point()
@@ -127,8 +128,8 @@ def test_the_cli_resumes_a_stopped_run_on_the_songs_it_recorded(tmp_path):
     p = cli("train", "--resume", rec.run_id, "--runs-dir", str(tmp_path), "--quiet", "--json")
     assert p.returncode == 0, p.stderr
     assert "resuming" in p.stderr and "from step 5 of 30" in p.stderr
-    assert read_metrics(rec.dir)["step"].tolist() == list(range(1, 31))
-    assert read_summary(rec.dir).status == "finished"  # nothing to resume: test_other_songs_or_a_finished_run...
+    assert RunFolder(rec.dir).metrics()["step"].tolist() == list(range(1, 31))
+    assert RunFolder(rec.dir).summary().status == "finished"  # nothing to resume: test_other_songs_or_a_finished_run...
 
 
 def test_a_run_trained_on_an_upload_needs_its_file_again(corpus, tmp_path):

@@ -8,17 +8,9 @@ import torch
 
 from lyricsdash.engine import train
 from lyricsdash.predictor import Predictor
+from lyricsdash.recorder import RunRecorder
 from lyricsdash.report import report_text
-from lyricsdash.runs import (
-    RunError,
-    RunRecorder,
-    delete_run,
-    list_runs,
-    load_model,
-    read_metrics,
-    read_summary,
-    run_path,
-)
+from lyricsdash.runs import RunError, RunFolder, delete_run, list_runs, run_path
 
 
 @pytest.fixture
@@ -35,12 +27,12 @@ def test_a_run_folder_holds_plain_data(finished_run):
         "baseline.pt", "config.json", "labels.json", "metrics.csv", "model.pt", "summary.json", "system.csv",
         "test_predictions.csv", "vocab.json"]
     assert len(names) == 10  # and one TensorBoard event file (tests/test_events.py reads it)
-    s = read_summary(d)
+    s = RunFolder(d).summary()
     assert s.status == "finished" and s.params == result.params and s.steps == result.steps
     assert s.test_accuracy == pytest.approx(result.kept.test_acc) and s.kept_step == result.kept.step
     assert s.best_step == result.best.step and len(s.confusion_matrix) == 3
     assert s.train_seconds > 0
-    metrics = read_metrics(d)
+    metrics = RunFolder(d).metrics()
     assert len(metrics) == result.steps and metrics["step"].tolist() == list(range(1, result.steps + 1))
     blob = torch.load(d / "model.pt", weights_only=True)  # no pickle of code
     assert set(blob) == {"format", "model_spec", "step", "state_dict"}
@@ -52,7 +44,7 @@ def test_a_run_folder_holds_plain_data(finished_run):
 
 def test_round_trip_gives_the_same_predictions(finished_run):
     d, result = finished_run
-    model, vocab, labels, cfg = load_model(d)
+    model, vocab, labels, cfg = RunFolder(d).load()
     assert labels == result.labels and vocab.itos == result.vocab.itos
     for k, v in result.model.state_dict().items():
         assert torch.equal(v, model.state_dict()[k])
@@ -66,7 +58,7 @@ def test_a_run_saved_before_runs_chose_their_tokens_reads_and_predicts_lower_cas
     words = Predictor.from_run(d).predict("Sea, WAVE harbor!").probabilities
     del config["tokens"]
     (d / "config.json").write_text(json.dumps(config))
-    assert load_model(d)[3].tokens == "words"
+    assert RunFolder(d).load()[3].tokens == "words"
     assert Predictor.from_run(d).predict("Sea, WAVE harbor!").probabilities == words
 
 
@@ -79,7 +71,7 @@ def test_a_run_saved_before_runs_chose_their_repeats_reads_every_line(finished_r
     every_line = Predictor.from_run(d).predict(chorus)
     del config["repeats"]
     (d / "config.json").write_text(json.dumps(config))
-    assert load_model(d)[3].repeats == "all"
+    assert RunFolder(d).load()[3].repeats == "all"
     assert Predictor.from_run(d).predict(chorus).probabilities == every_line.probabilities
     assert every_line.words == 10
 
@@ -94,8 +86,8 @@ def test_a_killed_run_lists_as_interrupted_with_its_metrics(finished_run, runs_d
         f.write("999,1,0.5")  # a torn row, as a kill mid-write leaves
     runs, warnings = list_runs(runs_dir)
     assert runs[0].status == "interrupted" and warnings == []
-    assert read_metrics(d)["step"].max() == s["steps"]
-    load_model(d)  # its checkpoint still loads
+    assert RunFolder(d).metrics()["step"].max() == s["steps"]
+    RunFolder(d).load()  # its checkpoint still loads
 
 
 def test_broken_folders_are_skipped_with_a_warning(finished_run, runs_dir):
@@ -113,17 +105,17 @@ def test_mismatched_or_missing_weights_are_clear_errors(finished_run):
     blob["model_spec"]["hidden_size"] += 1
     torch.save(blob, d / "model.pt")
     with pytest.raises(RunError, match="does not match its config"):
-        load_model(d)
+        RunFolder(d).load()
     os.remove(d / "model.pt")
     with pytest.raises(RunError, match="no checkpoint"):
-        load_model(d)
+        RunFolder(d).load()
 
 
 def test_a_pickled_module_is_refused(finished_run):
     d, result = finished_run
     torch.save(result.model, d / "model.pt")  # what the project never writes
     with pytest.raises(RunError, match="model.pt"):
-        load_model(d)
+        RunFolder(d).load()
 
 
 @pytest.mark.parametrize("bad", ["../x", "/etc", "a/b", "..", "", ".hidden", "a" * 200])
@@ -174,8 +166,8 @@ def test_the_test_explorer_table_agrees_with_the_confusion_matrix(finished_run, 
     assert table["song"].tolist() == corpus.test["song"].tolist()
     labels = result.labels
     counts = [[int(((table["artist"] == t) & (table["predicted"] == p)).sum()) for p in labels] for t in labels]
-    assert counts == read_summary(d).confusion_matrix
-    assert table["correct"].mean() == pytest.approx(read_summary(d).test_accuracy)
+    assert counts == RunFolder(d).summary().confusion_matrix
+    assert table["correct"].mean() == pytest.approx(RunFolder(d).summary().test_accuracy)
     scores = per_artist_scores(table, labels)
     assert scores["songs"].tolist() == [sum(row) for row in counts]
     assert scores.loc[labels[0], "recall"] == pytest.approx(counts[0][0] / sum(counts[0]))

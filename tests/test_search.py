@@ -5,7 +5,8 @@ import pytest
 
 from lyricsdash.config import ConfigError, TrainConfig
 from lyricsdash.experiments import Experiment, Plan, run_all, train_here
-from lyricsdash.runs import RunRecorder, read_summary
+from lyricsdash.recorder import RunRecorder
+from lyricsdash.runs import RunFolder
 from lyricsdash.search import JOURNAL, Pruner, best_trial, open_study, parse_space
 
 TINY = {"embed_dim": 8, "hidden_size": 8, "epochs": 2, "min_freq": 1, "batch_size": 32, "baselines": False,
@@ -72,28 +73,28 @@ def search(runs_dir, corpus, trials=4, cancel_after=None):
 
 def test_a_search_trains_optunas_trials_and_scores_them_on_validation_only(runs_dir, corpus):
     exp = search(runs_dir, corpus)
-    runs = exp.data["runs"]
-    assert len(runs) == 4 and exp.data["status"] == "finished"
+    runs = exp.runs
+    assert len(runs) == 4 and exp.status == "finished"
     for r in runs:
-        assert 0.003 <= r["params"]["lr"] <= 0.05 and 8 <= r["params"]["hidden_size"] <= 16
-        cfg = TrainConfig.from_dict(r["overrides"])
-        assert (cfg.lr, cfg.hidden_size) == (r["params"]["lr"], r["params"]["hidden_size"])
-        summary = read_summary(runs_dir / r["run_id"])
-        if r["status"] == "finished":
-            assert r["value"] == summary.kept_val_accuracy  # the objective: validation, never test
-    study = open_study(exp.path, exp.data["id"])
+        assert 0.003 <= r.params["lr"] <= 0.05 and 8 <= r.params["hidden_size"] <= 16
+        cfg = TrainConfig.from_dict(r.overrides)
+        assert (cfg.lr, cfg.hidden_size) == (r.params["lr"], r.params["hidden_size"])
+        summary = RunFolder(runs_dir / r.run_id).summary()
+        if r.status == "finished":
+            assert r.value == summary.kept_val_accuracy  # the objective: validation, never test
+    study = open_study(exp.path, exp.id)
     assert (exp.path / JOURNAL).is_file() and len(study.trials) == 4
     states = [t.state for t in study.trials]
-    assert states.count(optuna.trial.TrialState.COMPLETE) == sum(r["status"] == "finished" for r in runs)
+    assert states.count(optuna.trial.TrialState.COMPLETE) == sum(r.status == "finished" for r in runs)
     best = best_trial(exp)
-    assert best["value"] == max(r["value"] for r in runs if r["status"] == "finished")
-    assert study.best_value == best["value"]
+    assert best.value == max(r.value for r in runs if r.status == "finished")
+    assert study.best_value == best.value
 
 
 def test_cancelling_a_search_keeps_its_finished_trials(runs_dir, corpus):
     exp = search(runs_dir, corpus, trials=5, cancel_after=2)
-    assert len(exp.data["runs"]) == 2 and exp.data["status"] == "cancelled"
-    study = open_study(exp.path, exp.data["id"])
+    assert len(exp.runs) == 2 and exp.status == "cancelled"
+    study = open_study(exp.path, exp.id)
     assert len(study.trials) == 2 and all(t.state.is_finished() for t in study.trials)
 
 

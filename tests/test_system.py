@@ -3,7 +3,8 @@ import time
 import pytest
 
 from lyricsdash.engine import train
-from lyricsdash.runs import RunFolder, RunRecorder
+from lyricsdash.recorder import RunRecorder
+from lyricsdash.runs import RunFolder
 from lyricsdash.system import FIELDS, SystemSampler
 
 

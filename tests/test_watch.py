@@ -33,8 +33,8 @@ def test_a_run_training_elsewhere_is_followed_through_its_folder(corpus, tiny_cf
     import threading
 
     from lyricsdash.engine import train
+    from lyricsdash.recorder import RunRecorder
     from lyricsdash.records import Callback
-    from lyricsdash.runs import RunRecorder
 
     seen, release = threading.Event(), threading.Event()
 
@@ -64,7 +64,8 @@ def test_a_run_training_elsewhere_is_followed_through_its_folder(corpus, tiny_cf
 
 def test_progress_and_snapshot_agree_and_the_frame_is_built_outside_the_lock(tmp_path, monkeypatch):
     import lyricsdash.watch as watch_module
-    from lyricsdash.runs import RunFolder, Summary, write_json
+    from lyricsdash.runs import RunFolder, Summary
+    from lyricsdash.store import write_json
 
     folder = RunFolder(tmp_path / "run-1")
     folder.path.mkdir()

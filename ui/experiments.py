@@ -91,8 +91,8 @@ def search_starter(cfg: TrainConfig, corpus, source, disabled: bool) -> None:
 
 def search_results(exp: Experiment, key: str) -> None:
     """The trials of a search, and Optuna's own figures of its study."""
-    rows = [{"trial": r["trial"], "status": r["status"], "validation acc (objective)": r["value"],
-             "test acc": r["test_accuracy"], **r["params"], "run": r["run_id"]} for r in exp.data["runs"]]
+    rows = [{"trial": r.trial, "status": r.status, "validation acc (objective)": r.value,
+             "test acc": r.test_accuracy, **r.params, "run": r.run_id} for r in exp.runs]
     if not rows:
         st.caption("No trial yet.")
         return
@@ -113,8 +113,7 @@ def experiment_progress() -> None:
     if job is None:
         return
     done, total = job.progress()
-    status = job.exp.data["status"]
-    st.progress(done / total if total else 1.0, text=f"Experiment {job.exp.data['id']} ({status}): {done} of "
+    st.progress(done / total if total else 1.0, text=f"Experiment {job.exp.id} ({job.exp.status}): {done} of "
                 f"{total} runs done · {describe(job.exp)}")
     if registry().experiment_running() and st.button("✖ Cancel experiment", key="cancel_experiment",
                                                      help="Stops the run in progress (saved as stopped) and skips "
@@ -125,7 +124,7 @@ def experiment_progress() -> None:
 
 def experiment_results(exp: Experiment, key: str) -> None:
     results = exp.results()
-    setting = exp.data["plan"].get("setting")
+    setting = exp.plan.setting
     rows = [{"setting": label, "runs": r["n"], "mean test acc": r["mean"], "min": r["min"], "max": r["max"]}
             for label, r in results.items()]
     st.dataframe(rows, hide_index=True, width="stretch",
@@ -137,9 +136,9 @@ def experiment_results(exp: Experiment, key: str) -> None:
     a, b = st.columns(2)
     a.plotly_chart(charts.experiment_figure(results, setting), width="stretch", key=f"{key}_bars")
     curves: dict[str, list] = {}
-    for r in exp.data["runs"]:  # the same finished runs as the figures above
-        if r["status"] == Status.FINISHED and r["run_id"]:
-            curves.setdefault(r["label"], []).append(RunFolder(runs_dir() / r["run_id"]).metrics())
+    for r in exp.runs:  # the same finished runs as the figures above
+        if r.status == Status.FINISHED and r.run_id:
+            curves.setdefault(r.label, []).append(RunFolder(runs_dir() / r.run_id).metrics())
     b.plotly_chart(charts.band_figure(curves), width="stretch", key=f"{key}_band")
 
 
@@ -148,18 +147,18 @@ def experiments_list() -> None:
     if not exps:
         return
     st.subheader("Experiments")
-    by_id = {e.data["id"]: e for e in exps}
+    by_id = {e.id: e for e in exps}
     chosen = st.selectbox("Experiment", list(by_id), key="ui_experiment",
-                          format_func=lambda i: f"{i} · {by_id[i].data['status']} · {describe(by_id[i])}")
+                          format_func=lambda i: f"{i} · {by_id[i].status} · {describe(by_id[i])}")
     exp = by_id[chosen]
-    failed = [r for r in exp.data["runs"] if r["status"] == Status.FAILED]
+    failed = [r for r in exp.runs if r.status == Status.FAILED]
     if failed:
-        st.warning(f"{len(failed)} run(s) failed: " + "; ".join(r.get("error", "?") for r in failed[:3]))
-    if exp.data["plan"]["kind"] == "search":
+        st.warning(f"{len(failed)} run(s) failed: " + "; ".join(r.error or "?" for r in failed[:3]))
+    if exp.plan.kind == "search":
         search_results(exp, f"exp_{chosen}")
         best = best_trial(exp)
         st.caption(f"Saved in {exp.path.parent.name}/{exp.path.name}/: experiment.json and Optuna's journal "
-                   f"({JOURNAL})" + (f"; best: {best['label']}, validation {pct(best['value'])}." if best else "."))
+                   f"({JOURNAL})" + (f"; best: {best.label}, validation {pct(best.value)}." if best else "."))
         return
     experiment_results(exp, f"exp_{chosen}")
     done = {label: r["mean"] for label, r in exp.results().items() if r["n"]}
