@@ -12,7 +12,7 @@ from lyricsdash.records import RESUMABLE, Status
 from lyricsdash.report import report_html, report_text
 from lyricsdash.runs import RunError, RunFolder, delete_run, differing_settings, list_runs
 from lyricsdash.sources import DataSource
-from ui.common import flash, page_setup, pct, registry, runs_dir
+from ui.common import flash, folder_watch, page_setup, pct, registry, runs_dir
 from ui.experiments import experiments_list
 from ui.explorer import test_explorer
 from ui.source import current_source, load_corpus
@@ -28,11 +28,11 @@ if not runs:
     st.stop()
 
 jobs = registry()
-for r in runs:  # a run training in this server: its live step and best validation so far
-    if jobs.is_running(r.run_id):
-        snap = jobs.current.snapshot()
-        r.steps, r.best_val_accuracy, r.best_step = snap.steps, snap.best_val_accuracy, snap.best_step
-        r.train_seconds = snap.since_start_s  # so far, the wait before its first step included
+for r in runs:  # a run training now, here or in another process: its live step and best validation, from its folder
+    if r.status == Status.RUNNING:
+        p = folder_watch(str(runs_dir() / r.run_id)).progress()
+        r.steps, r.best_val_accuracy, r.best_step, r.train_seconds = p.steps, p.best_val_accuracy, p.best_step, \
+            p.elapsed_s
 
 
 def baseline(r, name: str):

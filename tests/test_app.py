@@ -476,6 +476,9 @@ def test_a_training_started_from_the_cli_is_followed_on_the_train_page(app, runs
         status = at.get("progress")[0].proto.text
         assert status.startswith("running: step ") and "/ " in status, status
         assert len(at.get("plotly_chart")) >= 2  # the curves, from its metrics.csv
+        at.switch_page("pages/runs.py").run()
+        row = at.dataframe[0].value.iloc[0]  # the Runs page reads its live step from its folder too
+        assert row["status"] == "running" and row["steps"] >= 1 and row["seconds"] > 0
     finally:
         cli.send_signal(signal.SIGINT)  # the CLI stops cleanly
         cli.wait(60)
