@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, replace
 
@@ -50,6 +51,8 @@ class Predictor:
     def __init__(self, model, vocab, labels, cfg, baseline=None):
         self.model, self.vocab, self.labels, self.cfg = model.eval(), vocab, labels, cfg
         self.baseline = baseline
+        # a pasted song is read once for its answer and its explanation alike (thread-safe, a few texts)
+        self._read = functools.lru_cache(maxsize=8)(lambda text: read(text, cfg.tokens, cfg.repeats))
 
     @classmethod
     def from_run(cls, run_dir: str | os.PathLike) -> Predictor:
@@ -57,11 +60,14 @@ class Predictor:
         return cls(*folder.load(), baseline=folder.baseline())
 
     def predict(self, text: str) -> Prediction:
-        return self.predict_many([text])[0]
+        text = self._check(text)
+        return self._predictions([text], [self._read(text).tokens])[0]
 
     def predict_many(self, texts: list[str]) -> list[Prediction]:
         texts = [self._check(t) for t in texts]
-        token_lists = [tokenize(t, self.cfg.tokens, self.cfg.repeats) for t in texts]
+        return self._predictions(texts, [tokenize(t, self.cfg.tokens, self.cfg.repeats) for t in texts])
+
+    def _predictions(self, texts: list[str], token_lists: list[list[str]]) -> list[Prediction]:
         seconds = self._second_opinions(texts)
         return [self._prediction(t, row, second) for t, row, second in
                 zip(token_lists, self._log_probs(token_lists).exp().tolist(), seconds, strict=True)]
@@ -74,7 +80,7 @@ class Predictor:
         """Each word's contribution to ``artist`` (default: the predicted one) against ``against`` (default: the
         average artist), by Integrated Gradients (see ``lyricsdash.explain``). The text is read once: the
         explanation carries where each word lies in it, for ``highlight.lyrics_html``."""
-        reading = read(self._check(text), self.cfg.tokens, self.cfg.repeats)
+        reading = self._read(self._check(text))
         if artist is None:
             artist = self.labels[int(self._log_probs([reading.tokens])[0].argmax())]
         e = explain(self.model, self.vocab, self.labels, self.cfg, reading.tokens, artist, against)
@@ -108,11 +114,11 @@ class Predictor:
         return text[:MAX_CHARS]
 
     def _prediction(self, tokens: list[str], probs: list[float], second: dict | None) -> Prediction:
-        read = tokens[: self.cfg.max_len]
-        unknown = [w for w in read if self.vocab.stoi.get(w, UNK_ID) == UNK_ID]
+        seen = tokens[: self.cfg.max_len]
+        unknown = [w for w in seen if self.vocab.stoi.get(w, UNK_ID) == UNK_ID]
         ranked = sorted(zip(self.labels, probs, strict=True), key=lambda kv: -kv[1])
         distinct = sorted(set(unknown))
-        return Prediction(dict(ranked), len(read), len(unknown), len(distinct), distinct[:20],
+        return Prediction(dict(ranked), len(seen), len(unknown), len(distinct), distinct[:20],
                           len(tokens) > self.cfg.max_len, second)
 
 

@@ -184,7 +184,9 @@ def test_explaining_and_highlighting_a_paste_reads_it_once(trained, monkeypatch)
 
     calls, real = [], text_module._pattern
     monkeypatch.setattr(text_module, "_pattern", lambda kind: calls.append(kind) or real(kind))
-    e = trained[0].explain("sea sea night\nharbor sea\nsea sea night")
+    text = "sea sea night\nharbor sea\nsea sea night"
+    answer = trained[0].predict(text)  # the Classify page: the answer, then why
+    e = trained[0].explain(text, answer.artist)
     html = lyrics_html(e)
-    assert len(calls) == 1 and "harbor" in html  # one tokenizing pass; highlighting only renders
+    assert len(calls) == 1 and "harbor" in html  # one tokenizing pass for both; highlighting only renders
     assert e.windows and e.windows[0] == 0 and len(e.spans) == len(e.words)
