@@ -48,7 +48,7 @@ def baselines_line(summary) -> str | None:
 
 def report_text(summary) -> str:
     """The assignment's report: architecture, parameters, training time, test accuracy, and the baselines."""
-    lines = [f"Run: {summary.run_id} ({summary.status})",
+    lines = [f"Run: {summary.run_id} ({summary.status})", *([f"Data: {summary.data}"] if summary.data else []),
              f"Architecture: {summary.architecture}",
              f"Parameters: {summary.params:,}"]
     if summary.train_seconds is not None:

@@ -277,6 +277,25 @@ def test_a_double_click_on_delete_deletes_one_run(tmp_path, chromium_available, 
         stop_server(proc)
 
 
+def test_the_runs_table_shows_every_column_at_1400_pixels(tmp_path, chromium_available, page):
+    from playwright.sync_api import expect
+
+    runs = tmp_path / "runs"
+    make_runs(runs, 2)
+    proc, url = start_server(runs, tmp_path / "server.log")
+    try:
+        page.goto(f"{url}/runs")  # the page fixture's viewport: 1400 x 1000
+        expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(1000)  # the grid sizes its columns after it is shown
+        widths = page.evaluate("""() => {
+          const s = document.querySelector('[data-testid="stDataFrame"] .dvn-scroller');
+          return [s.scrollWidth, s.clientWidth];
+        }""")
+        assert widths[0] <= widths[1], widths  # no column beyond the right edge (a canvas: AppTest cannot see it)
+    finally:
+        stop_server(proc)
+
+
 def test_the_tab_that_pressed_start_shows_the_running_run_disabled_and_live_best_validation(server, page):
     from playwright.sync_api import expect
 
