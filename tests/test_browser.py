@@ -423,6 +423,7 @@ def test_a_training_started_from_the_cli_is_watched_live_on_the_train_page(serve
         heading = page.get_by_role("heading", name=re.compile(r"^Run \S+, training in another process"))
         expect(heading).to_be_visible(timeout=60_000)  # found on a page load once its folder exists
         status = page.get_by_test_id("stProgress").first
+        expect(status).to_have_text(re.compile(r"running: step [\d,]+ /"), timeout=60_000)
         page.wait_for_function(f"({LAST_STEP_JS})() > 0", timeout=60_000)
         first, first_step = status_step(status.inner_text()), page.evaluate(LAST_STEP_JS)
         # with no click: the status and the curves follow the CLI's metrics.csv
