@@ -1,12 +1,13 @@
-"""The Train page's view of a run: its status and curves, refreshed by two timed fragments while it trains.
+"""The Train page's view of a run: its status and curves, refreshed by timed fragments while it trains.
 
 Whoever started the run (this server's job, the CLI, torchrun, another server), the page reads it through its
 run folder (``lyricsdash.watch``): ``reader`` is a ``TrainingJob`` or a ``FolderWatch``, both with
 ``progress()`` and ``snapshot()``, and each refresh reads only what was appended since the last. The status
 refreshes every STATUS_EVERY_S; the curves, whose redraw costs the browser far more than text, every
-CHARTS_EVERY_S. A refresh resets a chart's zoom: Streamlit 1.67 derives a Plotly chart's element id from its
-figure even when it has a key, so new points remount the chart, and Plotly's ``uirevision`` never gets to keep
-the view (checked in chromium: tests/test_browser.py). The Train page's "Pause live updates" is the way to zoom.
+CHARTS_EVERY_S; the system chart every SYSTEM_EVERY_S. A refresh resets a chart's zoom: Streamlit 1.67
+derives a Plotly chart's element id from its figure even when it has a key, so new points remount the chart,
+and Plotly's ``uirevision`` never gets to keep the view (checked in chromium: tests/test_browser.py). The
+Train page's "Pause live updates" is the way to zoom.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ui.common import pct
 STATUS_EVERY_S = 2.0  # progress bar and scores
 STARTING_EVERY_S = 0.25  # before the first step: the click on Start waits for the first step to show
 CHARTS_EVERY_S = 5.0  # the curves
+SYSTEM_EVERY_S = 30.0  # CPU and memory: sampled every 5 s, and each chart redraw costs the browser (and training)
 LIVE_POINTS = 200  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
 TEST_HELP = ("The report quotes the test accuracy of the weights the run keeps: the final weights by default "
              "(the same as the last evaluation), or with keep=best_val those of the step with the best validation "
@@ -61,8 +63,7 @@ def draw_status(p: Progress) -> None:
 
 
 def draw_charts(snap, view: dict, runs_dir, live: bool, key: str) -> None:
-    """The curves of ``snap`` (fewer points while live), and the training process's CPU and memory; ``key``
-    prefixes the charts' keys."""
+    """The curves of ``snap`` (fewer points while live); ``key`` prefixes the charts' keys."""
     points = LIVE_POINTS if live else charts.MAX_POINTS
     loss = charts.loss_figure(snap.metrics, x=view["x"], smoothing=view["smoothing"], log_y=view["log_y"],
                               best_step=snap.best_step, max_points=points, raw=not live)
@@ -71,8 +72,12 @@ def draw_charts(snap, view: dict, runs_dir, live: bool, key: str) -> None:
     a, b = st.columns(2)
     a.plotly_chart(loss, width="stretch", key=f"{key}_loss_chart")
     b.plotly_chart(acc, width="stretch", key=f"{key}_acc_chart")
-    system = RunFolder(runs_dir / snap.run_id).system()
-    if not system.empty:  # a row every few seconds (lyricsdash.system)
+
+
+def draw_system(folder: RunFolder, key: str) -> None:
+    """The training process's CPU and memory (system.csv, a row every few seconds: lyricsdash.system)."""
+    system = folder.system()
+    if not system.empty:
         st.plotly_chart(charts.system_figure(system), width="stretch", key=f"{key}_system_chart")
 
 
@@ -94,5 +99,10 @@ def follow(reader, view: dict, runs_dir, live: bool, ended: Callable[[Progress],
     def curves() -> None:
         draw_charts(reader.snapshot(), view, runs_dir, live, key)
 
+    @st.fragment(run_every=SYSTEM_EVERY_S if live else None)
+    def system() -> None:
+        draw_system(RunFolder(runs_dir / reader.run_id), key)
+
     status()
     curves()
+    system()
