@@ -18,6 +18,7 @@ default) and chromium; from the click on Start to the Train page's status showin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import statistics
 import tempfile
@@ -116,16 +117,9 @@ def main() -> None:
     if args.page:
         return page_main(args, Path(train_csv).parent)
     corpus = make_corpus(train_csv, test_csv, val_fraction=0.1, seed=0)
-    stop = mp.Event()
-    spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if args.busy else None
-    if spinner:
-        spinner.start()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            cold = [one_start(corpus, tmp, warm=False) for _ in range(args.repeats)]
-            warm = [one_start(corpus, tmp, warm=True) for _ in range(args.repeats)]
-    finally:
-        stop.set()
+    with busy_core(args.busy), tempfile.TemporaryDirectory() as tmp:
+        cold = [one_start(corpus, tmp, warm=False) for _ in range(args.repeats)]
+        warm = [one_start(corpus, tmp, warm=True) for _ in range(args.repeats)]
     rows = []
     for label, runs in (("a fresh process", cold), ("the process started ahead", warm)):
         rows += [[label, name, f"{statistics.median(r[name] for r in runs):.2f}",
@@ -141,15 +135,22 @@ def main() -> None:
     write_section("start-busy" if args.busy else "start", body)
 
 
-def page_main(args, data_dir: Path) -> None:
+@contextlib.contextmanager
+def busy_core(busy: bool):
+    """One core kept busy by a plain CPU-bound process while the block runs (``busy``), as users' machines are."""
     stop = mp.Event()
-    spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if args.busy else None
+    spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if busy else None
     if spinner:
         spinner.start()
     try:
-        seconds = page_starts(args.repeats, data_dir)
+        yield
     finally:
         stop.set()
+
+
+def page_main(args, data_dir: Path) -> None:
+    with busy_core(args.busy):
+        seconds = page_starts(args.repeats, data_dir)
     body = "\n".join([f"## From the click on Start to the first step on the page ({args.repeats} starts, "
                       f"{'one core kept busy' if args.busy else 'otherwise idle'})", "", f"Machine: {machine()}", "",
                       "`streamlit run` with its training process started ahead (the default), the assignment files, "

@@ -304,9 +304,10 @@ class ExperimentJob:
             job.thread.join(0.2)
             if self.cancel_event.is_set():
                 job.stop()
-        if job.status == Status.FAILED:
+        status = job.status  # read from its folder: once
+        if status == Status.FAILED:
             raise RuntimeError(job.error or "training failed")
-        return job.run_id, job.status
+        return job.run_id, status
 
     def cancel(self) -> None:
         """Stop the run in progress (it is saved as stopped) and skip the runs still queued."""

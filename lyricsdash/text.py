@@ -51,8 +51,18 @@ def tokenize(text: str, kind: str = LEGACY_KIND, repeats: str = LEGACY_REPEATS) 
     """Lyrics -> tokens of ``kind``, every line or each distinct line once (see the module docstring)."""
     norm = normalize(text)
     if repeats == "once":
-        norm = "".join(norm[a:b] for a, b in distinct_lines(norm))
-    return _pattern(kind).findall(norm if kind == "cased+punct" else norm.casefold())
+        norm = "".join(norm[a:b] for a, b in _lines(norm, repeats))
+    return _pattern(kind).findall(_fold(kind)(norm))
+
+
+def _lines(norm: str, repeats: str) -> list[tuple[int, int]]:
+    """(start, end) of the parts of ``norm`` that are read: every line, or each distinct line once."""
+    return distinct_lines(norm) if repeats == "once" else [(0, len(norm))]
+
+
+def _fold(kind: str):
+    """What a token kind does to case before matching: nothing for cased+punct, case-folding otherwise."""
+    return (lambda w: w) if kind == "cased+punct" else str.casefold
 
 
 def distinct_lines(norm: str) -> list[tuple[int, int]]:
@@ -97,9 +107,8 @@ class Reading:
 
 def read(text: str, kind: str = LEGACY_KIND, repeats: str = LEGACY_REPEATS) -> Reading:
     """``tokenize``'s tokens with their places in the text, for a reader that shows them (the Classify page)."""
-    norm, pattern = normalize(text), _pattern(kind)
-    lines = distinct_lines(norm) if repeats == "once" else [(0, len(norm))]
-    fold = (lambda w: w) if kind == "cased+punct" else str.casefold
+    norm, pattern, fold = normalize(text), _pattern(kind), _fold(kind)
+    lines = _lines(norm, repeats)
     tokens = [t for a, b in lines for t in pattern.findall(fold(norm[a:b]))]  # no token crosses a line break
     spans = [(a + m.start(), a + m.end()) for a, b in lines for m in pattern.finditer(norm[a:b])]
     return Reading(norm, tokens, spans if [fold(norm[a:b]) for a, b in spans] == tokens else None)
