@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .text import PAD_ID, UNK_ID, Vocab
+from .text import PAD_ID, UNK, UNK_ID, Vocab
 
 
 @dataclass
@@ -50,12 +50,17 @@ def window_starts(n: int, strategy: str, window: int, stride: int) -> list[int]:
     return starts
 
 
-def split_ids(ids: list[int], strategy: str, max_len: int, window: int, stride: int) -> list[list[int]]:
-    """One song's ids -> its sequences (never empty: a wordless song becomes one <unk>)."""
+def split_ids(ids: list, strategy: str, max_len: int, window: int, stride: int) -> list[list]:
+    """One song's ids (or tokens) -> its sequences (never empty: a wordless song becomes one <unk>)."""
     ids = ids[:max_len] or [UNK_ID]
     if strategy == "whole":
         return [ids]
     return [ids[s:s + window] for s in window_starts(len(ids), strategy, window, stride)]
+
+
+def split_tokens(tokens: list[str], cfg) -> list[list[str]]:
+    """One song's tokens -> the sequences ``encode`` cuts from it, as words (what a distillation teacher reads)."""
+    return split_ids(list(tokens) or [UNK], cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride)
 
 
 def encode(token_lists: list[list[str]], labels, vocab: Vocab, cfg) -> Samples:

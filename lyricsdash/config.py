@@ -104,10 +104,14 @@ class TrainConfig:
     epochs: int = _f(8, "Passes over the training songs.", lo=1, hi=500,
                      label="Epochs", group="Essentials",
                      steps=[1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500])
-    distill: float = _f(0.0, "Weight of a teacher's soft targets in the training loss (0 = off): TF-IDF on the "
-                        "same tokens + logistic regression, its out-of-fold probabilities of each training song "
-                        "(lyricsdash/teacher.py).", lo=0.0, hi=1.0,
-                        label="Distillation weight (TF-IDF teacher)", group="Optimiser")
+    distill: float = _f(0.5, "Weight of the teacher's soft targets in the training loss (0 = no teacher; see "
+                        "teacher).", lo=0.0, hi=1.0, label="Distillation weight", group="Optimiser")
+    teacher: str = _f("auto", "Distillation teacher, fitted out of fold on the training songs (lyricsdash/teacher.py): "
+                      "TF-IDF + logistic regression over 'chars' (character 2-5-grams of the words) or 'tokens' "
+                      "(the run's own tokens), its probabilities of each training window. 'auto': chars with 10 "
+                      "or more artists, else none (with 3 artists the targets carry little beyond the label: they "
+                      "cost the assignment split points; with 20 they gained).",
+                      choices=("auto", "chars", "tokens"), label="Distillation teacher", group="Optimiser")
     label_smoothing: float = _f(0.0, "Label smoothing of the training loss (0 = off).", lo=0.0, hi=0.5,
                                 label="Label smoothing", group="Optimiser")
     grad_clip: float = _f(1.0, "Clip the gradient norm to this (0 = off).", lo=0.0, hi=100.0,

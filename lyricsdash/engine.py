@@ -31,9 +31,9 @@ from .data import Corpus
 from .evaluate import EvalSet, confusion_matrix
 from .model import LyricsLSTM, ModelSpec, count_parameters, describe
 from .nb import init_embedding, lr_log_ratios, nb_log_ratios
-from .prepare import Prepared, prepare
+from .prepare import Prepared, prepare, tokenize_splits
 from .records import RECORD_FIELDS, Callback, Status
-from .teacher import soft_targets
+from .teacher import chosen, teach
 from .text import PAD_ID, UNK_ID, Vocab
 
 __all__ = ["RECORD_FIELDS", "Callback", "Checkpoint", "StartInfo", "TrainResult", "TrainingError", "train",
@@ -229,7 +229,9 @@ class _Loop:
         self.best, self.latest = Checkpoint(), Checkpoint()
         self.step = self.tokens = 0
         self.seq_labels = torch.as_tensor(data.train.labels[data.train.song])  # (N_seqs,)
-        self.soft = None if soft is None else torch.as_tensor(soft[data.train.song], dtype=torch.float32)  # (N, C)
+        if soft is not None and len(soft) != len(data.train.seqs):
+            raise TrainingError(f"{len(soft)} soft targets for {len(data.train.seqs)} training sequences.")
+        self.soft = None if soft is None else torch.as_tensor(soft, dtype=torch.float32)  # (N_seqs, C)
         self.plain = PlainView(data.vocab, cfg.tokens) if cfg.plain_share > 0 and cfg.tokens != "words" else None
         self.since_best = self.best_before = 0  # epochs without a better validation score; the best step before
         self.data_key = resume.data_key(data.vocab.to_json(), data.labels, len(data.train.seqs))
@@ -424,10 +426,11 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
 
     try:
         phase("preparing the data (tokens, vocabulary, windows)")
-        data = prepare(corpus, cfg)
-        if cfg.distill > 0:
-            phase("fitting the distillation teacher (TF-IDF + logistic regression, 5 folds)")
-        soft = soft_targets(corpus.train, corpus.labels, cfg.tokens, cfg.seed) if cfg.distill > 0 else None
+        tokens = tokenize_splits(corpus, cfg)
+        data = prepare(corpus, cfg, tokens)
+        teacher = chosen(cfg, len(data.labels))
+        soft = teach(tokens["train"], data.train.labels, len(data.labels), cfg, lambda k, n: phase(
+            f"fitting the distillation teacher (TF-IDF {teacher} + logistic regression), fold {k} of {n}"))
         phase("building the model")
         loop = _Loop(data, cfg, callbacks, stop, world, soft, resume_from)
         baselines = None

@@ -324,6 +324,8 @@ def _load_config(run_dir: Path) -> TrainConfig:
         values.pop("world_size", None)
         values.setdefault("tokens", LEGACY_KIND)  # saved before the setting existed: they read plain words
         values.setdefault("repeats", LEGACY_REPEATS)  # ... and every line
+        values.setdefault("distill", 0.0)  # ... and had no teacher, or one of their tokens
+        values.setdefault("teacher", "tokens")
         return TrainConfig.from_dict(values)
     except (ConfigError, TypeError, AttributeError) as e:
         raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None

@@ -1,38 +1,110 @@
-"""Soft targets for distillation: what a TF-IDF + logistic regression thinks of each training song.
+"""Soft targets for distillation: what a TF-IDF + logistic regression thinks of each training window.
 
 The LSTM overfits its training windows (on kaggle_dev20 they reach about 90 % while test songs stay near
-46 %), and each window's one-hot label says nothing of which artists a song resembles. A linear model over
-the whole song's tokens is a stronger reader on sets this size (57.4 % there), so its probabilities are a
-regulariser that carries information (Hinton et al. 2015; Tang et al. 2019 distil into a BiLSTM the same way).
+46 %), and each window's one-hot label says nothing of which artists the window resembles. A linear model over
+TF-IDF features is a stronger reader on sets this size (character 2-5-grams: 60.4 % there), so its
+probabilities are a regulariser that carries information (Hinton et al. 2015; Tang et al. 2019 distil into a
+BiLSTM the same way).
 
-The probabilities of a training song come from a model fitted on the *other* folds (out-of-fold): a model
-fitted on a song predicts it almost one-hot, which would teach nothing. Training songs only: the validation
-and test songs are never read.
+The teacher reads each training *sequence* (a window, or the whole song): exactly the words the LSTM reads in
+it, so a window of a chorus and a window of a verse get different targets, which one song's label cannot say.
+
+A sequence's probabilities come from a model fitted on the songs of the *other* folds (out-of-fold): a model
+fitted on a song predicts its windows almost one-hot, which would teach nothing. Training songs only: the
+validation and test songs are never read.
+
+Windows overlap (each word is in about window/stride of them), so the features are counted per distinct token
+once and summed: a sequence's counts are (sequences x tokens) @ (tokens x features). This is exact for both
+teachers, as character n-grams never cross a space (``char_wb``) and a token is its own feature.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from .baselines import vectorizer_args
+from .baselines import MAX_SONGS
+from .batches import split_tokens
 
 FOLDS = 5
+AUTO_MIN_ARTISTS = 10  # teacher=auto distils from this many artists on: with few, a window's soft target says
+# little the label does not (3 artists: -2 to -5 points; 20: +3.6, bench/results.md section distill)
+MAX_FEATURES = 100_000  # the most frequent n-grams of the fitted songs, as the TF-IDF char baseline keeps
 
 
-def soft_targets(train: pd.DataFrame, labels: list[str], tokens: str, seed: int = 0) -> np.ndarray:
-    """(songs, C) out-of-fold probabilities of each training song's artist, columns in ``labels`` order."""
-    y = np.asarray([labels.index(a) for a in train["artist"]])
-    texts = train["text"].to_numpy()
-    probs = np.full((len(train), len(labels)), 1.0 / len(labels))
-    folds = min(FOLDS, int(np.bincount(y, minlength=len(labels)).min()))
+def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_classes: int,
+                 teacher: str = "chars", seed: int = 0, progress=lambda fold, folds: None) -> np.ndarray:
+    """(total sequences, C) out-of-fold probabilities of each training sequence, in song order.
+
+    ``songs``: each training song's tokens as read; ``sequences``: each song's sequences (the training windows,
+    from ``batches.split_tokens``); ``y``: each song's class id. ``progress(k, folds)`` hears each fold start.
+    """
+    y = np.asarray(y)
+    counts = [len(s) for s in sequences]
+    probs = np.full((sum(counts), n_classes), 1.0 / n_classes)
+    folds = min(FOLDS, int(np.bincount(y, minlength=n_classes).min()))
     if folds < 2:  # an artist with one song: no fold can hold it out, keep the uniform guess
         return probs
-    for fit, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y):
-        vec = TfidfVectorizer(**vectorizer_args("tfidf_tokens", tokens))  # the baseline on the run's tokens
-        clf = LogisticRegression(C=10, max_iter=1000).fit(vec.fit_transform(texts[fit]), y[fit])
-        probs[np.ix_(held, clf.classes_)] = clf.predict_proba(vec.transform(texts[held]))
+    flat = [seq for song in sequences for seq in song]
+    index = {t: i for i, t in enumerate(dict.fromkeys(t for doc in (*songs, *flat) for t in doc))}
+    song_x, seq_x = _bag(songs, index), _bag(flat, index)  # (songs, tokens), (sequences, tokens) counts
+    feats = _features(list(index), teacher)  # (tokens, features)
+    song_f, seq_f = song_x @ feats, seq_x @ feats  # counts of each feature
+    first = np.concatenate([[0], np.cumsum(counts)])  # song i's sequences are rows first[i]:first[i + 1]
+    rng = np.random.default_rng(seed)
+    for k, (fit, held) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)):
+        progress(k + 1, folds)
+        if len(fit) > MAX_SONGS:  # bounded cost on large sets, as for the baselines (its windows are all taught)
+            fit = np.sort(rng.choice(fit, MAX_SONGS, replace=False))
+        cols = _kept_columns(song_f[fit])
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(song_f[fit][:, cols])
+        clf = LogisticRegression(C=10, max_iter=1000).fit(tfidf.transform(song_f[fit][:, cols]), y[fit])
+        rows = np.concatenate([np.arange(first[i], first[i + 1]) for i in held])
+        probs[np.ix_(rows, clf.classes_)] = clf.predict_proba(tfidf.transform(seq_f[rows][:, cols]))
     return probs
+
+
+def chosen(cfg, n_classes: int) -> str | None:
+    """The teacher a run of ``cfg`` on ``n_classes`` artists distils from ('chars', 'tokens'), or None."""
+    if cfg.distill == 0:
+        return None
+    if cfg.teacher == "auto":
+        return "chars" if n_classes >= AUTO_MIN_ARTISTS else None
+    return cfg.teacher
+
+
+def teach(songs: list[list[str]], y, n_classes: int, cfg, progress=lambda fold, folds: None) -> np.ndarray | None:
+    """``soft_targets`` of the training sequences ``cfg`` cuts from ``songs`` (rows aligned with ``encode``'s), or
+    None when the run has no teacher."""
+    teacher = chosen(cfg, n_classes)
+    if teacher is None:
+        return None
+    return soft_targets([s[:cfg.max_len] for s in songs], [split_tokens(s, cfg) for s in songs], y, n_classes,
+                        teacher, cfg.seed, progress)
+
+
+def _bag(docs: list[list[str]], index: dict[str, int]) -> sparse.csr_matrix:
+    """Token lists -> (docs, tokens) counts."""
+    cols = [index[t] for doc in docs for t in doc]
+    rows = np.repeat(np.arange(len(docs)), [len(doc) for doc in docs])
+    return sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(docs), len(index)))
+
+
+def _features(tokens: list[str], teacher: str) -> sparse.csr_matrix:
+    """(tokens, features): each distinct token's feature counts."""
+    if teacher == "tokens":
+        return sparse.identity(len(tokens), format="csr")
+    if teacher == "chars":
+        return CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit_transform(tokens)
+    raise ValueError(f"unknown teacher {teacher!r}")
+
+
+def _kept_columns(counts: sparse.csr_matrix) -> np.ndarray:
+    """The features of at least 2 of the fitted songs, the MAX_FEATURES most frequent."""
+    df = np.asarray((counts > 0).sum(0)).ravel()
+    total = np.asarray(counts.sum(0)).ravel()
+    keep = np.flatnonzero(df >= 2)
+    return np.sort(keep[np.argsort(-total[keep], kind="stable")[:MAX_FEATURES]])

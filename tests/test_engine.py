@@ -157,22 +157,33 @@ def test_the_automatic_cadence_evaluates_every_step_when_cheap_and_sparsely_when
 def test_the_teacher_reads_the_training_songs_alone_and_its_targets_change_the_training(corpus, tiny_cfg,
                                                                                         monkeypatch):
     import lyricsdash.engine as engine
+    from lyricsdash.text import tokenize
 
     seen = []
-    real = engine.soft_targets
+    real = engine.teach
 
-    def spy(train_df, labels, tokens, seed):
-        seen.append(list(train_df["text"]))
-        return real(train_df, labels, tokens, seed)
+    def spy(songs, y, n_classes, cfg, progress):
+        seen.append((songs, cfg.teacher))
+        return real(songs, y, n_classes, cfg, progress)
 
-    monkeypatch.setattr(engine, "soft_targets", spy)
-    with_teacher = train(corpus, tiny_cfg.replace(distill=0.5, epochs=1))
-    assert seen == [list(corpus.train["text"])]  # never a validation or test song
-    without = train(corpus, tiny_cfg.replace(distill=0.0, epochs=1))
-    assert len(seen) == 1  # off: no teacher is fitted
+    monkeypatch.setattr(engine, "teach", spy)
+    cfg = tiny_cfg.replace(distill=0.5, teacher="chars", epochs=1)
+    with_teacher = train(corpus, cfg)
+    assert seen == [([tokenize(t, cfg.tokens, cfg.repeats) for t in corpus.train["text"]], "chars")]  # never val/test
+    without = train(corpus, cfg.replace(distill=0.0))
     changed = [not (a == b).all() for a, b in zip(with_teacher.model.state_dict().values(),
                                                   without.model.state_dict().values(), strict=True)]
     assert any(changed)
+
+
+def test_the_default_teacher_sits_out_three_artists(corpus, tiny_cfg):
+    """teacher=auto on the 3 demo artists trains exactly as without distillation."""
+    import torch
+
+    auto = train(corpus, tiny_cfg.replace(epochs=1))
+    off = train(corpus, tiny_cfg.replace(epochs=1, distill=0.0))
+    assert auto.model.state_dict().keys() == off.model.state_dict().keys()
+    assert all(torch.equal(a, off.model.state_dict()[k]) for k, a in auto.model.state_dict().items())
 
 
 def test_plain_share_one_feeds_the_model_plain_ids_and_zero_the_text_as_written(corpus, tiny_cfg, monkeypatch):

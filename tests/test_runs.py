@@ -171,3 +171,12 @@ def test_the_test_explorer_table_agrees_with_the_confusion_matrix(finished_run, 
     scores = per_artist_scores(table, labels)
     assert scores["songs"].tolist() == [sum(row) for row in counts]
     assert scores.loc[labels[0], "recall"] == pytest.approx(counts[0][0] / sum(counts[0]))
+
+
+def test_a_run_saved_before_runs_had_a_teacher_by_default_reads_as_without_one(finished_run):
+    d, _ = finished_run
+    config = json.loads((d / "config.json").read_text())
+    del config["distill"], config["teacher"]
+    (d / "config.json").write_text(json.dumps(config))
+    cfg = RunFolder(d).config()
+    assert (cfg.distill, cfg.teacher) == (0.0, "tokens")
