@@ -12,13 +12,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .text import REPEATS, TOKEN_KINDS
+from .text import LEGACY_KIND, LEGACY_REPEATS, REPEATS, TOKEN_KINDS
 
 
 class ConfigError(ValueError):
     """A hyperparameter key or value that cannot be used."""
 
 
+AUTO_TEACHER_MIN_ARTISTS = 10  # teacher=auto distils from this many artists on: with few, a window's soft target
+# says little its label does not (3 artists: -2.5 to -5.1 points; 20: +3.8; bench/results.md section ideas14)
+# what runs saved before a setting existed did: plain words, every line, and (distillation being off by
+# default then) no teacher, or one of their tokens
+LEGACY = {"tokens": LEGACY_KIND, "repeats": LEGACY_REPEATS, "distill": 0.0, "teacher": "tokens"}
 GROUPS = ("Essentials", "Model", "Varied length", "Tokens and vocabulary", "Optimiser", "Evaluation and runtime")
 POW2 = [2**i for i in range(0, 11)]
 POW2_8_512 = [v for v in POW2 if 8 <= v <= 512]
@@ -157,11 +162,27 @@ class TrainConfig:
             raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}. Known settings: {', '.join(field_names())}.")
         return cls(**d)
 
+    @classmethod
+    def from_saved(cls, values: dict[str, Any]) -> TrainConfig:
+        """A run's config.json: its fields, plus the number of processes that trained (world_size). A setting
+        the run was saved without reads as the behaviour it had before the setting existed."""
+        values = {**LEGACY, **values}
+        values.pop("world_size", None)
+        return cls.from_dict(values)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def replace(self, **changes) -> TrainConfig:
         return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+    def teacher_for(self, n_classes: int) -> str | None:
+        """The teacher a run on ``n_classes`` artists distils from ('chars', 'tokens'), or None."""
+        if self.distill == 0:
+            return None
+        if self.teacher == "auto":
+            return "chars" if n_classes >= AUTO_TEACHER_MIN_ARTISTS else None
+        return self.teacher
 
 
 def field_names() -> list[str]:

@@ -33,7 +33,7 @@ from .model import LyricsLSTM, ModelSpec, count_parameters, describe
 from .nb import init_embedding, lr_log_ratios, nb_log_ratios
 from .prepare import Prepared, prepare, tokenize_splits
 from .records import RECORD_FIELDS, Callback, Status
-from .teacher import chosen, teach
+from .teacher import teach
 from .text import PAD_ID, UNK_ID, Vocab
 
 __all__ = ["RECORD_FIELDS", "Callback", "Checkpoint", "StartInfo", "TrainResult", "TrainingError", "train",
@@ -428,7 +428,7 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
         phase("preparing the data (tokens, vocabulary, windows)")
         tokens = tokenize_splits(corpus, cfg)
         data = prepare(corpus, cfg, tokens)
-        teacher = chosen(cfg, len(data.labels))
+        teacher = cfg.teacher_for(len(data.labels))
         soft = teach(tokens["train"], data.train.labels, len(data.labels), cfg, lambda k, n: phase(
             f"fitting the distillation teacher (TF-IDF {teacher} + logistic regression), fold {k} of {n}"))
         phase("building the model")

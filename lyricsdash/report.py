@@ -7,6 +7,7 @@ import html
 import pandas as pd
 
 from .baselines import NAMES
+from .config import AUTO_TEACHER_MIN_ARTISTS, ConfigError, TrainConfig
 from .records import Status
 
 
@@ -46,11 +47,27 @@ def baselines_line(summary) -> str | None:
     return " · ".join(parts)
 
 
+def teacher_line(summary) -> str | None:
+    """'Distillation: ...' from the run's settings and artists, or None when its settings are unknown."""
+    try:
+        cfg = TrainConfig.from_saved(summary.config) if summary.config else None
+    except (ConfigError, TypeError):
+        cfg = None
+    if cfg is None:
+        return None
+    teacher = cfg.teacher_for(len(summary.labels))
+    if teacher is None:
+        auto = cfg.teacher == "auto" and cfg.distill
+        return "Distillation: none" + (f" (teacher=auto: under {AUTO_TEACHER_MIN_ARTISTS} artists)" if auto else "")
+    return (f"Distillation: {cfg.distill:g} of the training loss from a TF-IDF {teacher} + LR teacher's "
+            "out-of-fold probabilities of each training window")
+
+
 def report_text(summary) -> str:
     """The assignment's report: architecture, parameters, training time, test accuracy, and the baselines."""
     lines = [f"Run: {summary.run_id} ({summary.status})", *([f"Data: {summary.data}"] if summary.data else []),
              f"Architecture: {summary.architecture}",
-             f"Parameters: {summary.params:,}"]
+             f"Parameters: {summary.params:,}", *filter(None, [teacher_line(summary)])]
     if summary.train_seconds is not None:
         lines.append(f"Training time: {summary.train_seconds:.1f} s wall-clock, {summary.steps} global "
                      f"steps, {summary.tokens_per_second or 0:,.0f} training tokens/s"

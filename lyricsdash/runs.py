@@ -33,7 +33,7 @@ from .model import LyricsLSTM, ModelSpec
 from .records import RECORD_FIELDS, Status
 from .store import write_json
 from .system import FIELDS as SYSTEM_FIELDS
-from .text import LEGACY_KIND, LEGACY_REPEATS, Vocab
+from .text import Vocab
 
 RUNS_ENV = "LYRICSDASH_RUNS_DIR"
 EXPERIMENTS = "experiments"  # the folder of experiments inside the runs folder (lyricsdash.experiments)
@@ -320,13 +320,7 @@ def best_run(runs: list[Summary]) -> Summary:
 def _load_config(run_dir: Path) -> TrainConfig:
     """config.json: the TrainConfig fields, plus the number of processes that trained (world_size)."""
     try:
-        values = _read_json(run_dir / RunFolder.CONFIG)
-        values.pop("world_size", None)
-        values.setdefault("tokens", LEGACY_KIND)  # saved before the setting existed: they read plain words
-        values.setdefault("repeats", LEGACY_REPEATS)  # ... and every line
-        values.setdefault("distill", 0.0)  # ... and had no teacher, or one of their tokens
-        values.setdefault("teacher", "tokens")
-        return TrainConfig.from_dict(values)
+        return TrainConfig.from_saved(_read_json(run_dir / RunFolder.CONFIG))
     except (ConfigError, TypeError, AttributeError) as e:
         raise RunError(f"{run_dir.name}: config.json is not a valid configuration ({e}).") from None
 

@@ -30,8 +30,6 @@ from .baselines import MAX_SONGS
 from .batches import split_tokens
 
 FOLDS = 5
-AUTO_MIN_ARTISTS = 10  # teacher=auto distils from this many artists on: with few, a window's soft target says
-# little the label does not (3 artists: -2 to -5 points; 20: +3.6, bench/results.md section distill)
 MAX_FEATURES = 100_000  # the most frequent n-grams of the fitted songs, as the TF-IDF char baseline keeps
 
 
@@ -67,19 +65,10 @@ def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_
     return probs
 
 
-def chosen(cfg, n_classes: int) -> str | None:
-    """The teacher a run of ``cfg`` on ``n_classes`` artists distils from ('chars', 'tokens'), or None."""
-    if cfg.distill == 0:
-        return None
-    if cfg.teacher == "auto":
-        return "chars" if n_classes >= AUTO_MIN_ARTISTS else None
-    return cfg.teacher
-
-
 def teach(songs: list[list[str]], y, n_classes: int, cfg, progress=lambda fold, folds: None) -> np.ndarray | None:
     """``soft_targets`` of the training sequences ``cfg`` cuts from ``songs`` (rows aligned with ``encode``'s), or
     None when the run has no teacher."""
-    teacher = chosen(cfg, n_classes)
+    teacher = cfg.teacher_for(n_classes)
     if teacher is None:
         return None
     return soft_targets([s[:cfg.max_len] for s in songs], [split_tokens(s, cfg) for s in songs], y, n_classes,

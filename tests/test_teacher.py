@@ -6,7 +6,7 @@ from lyricsdash import teacher
 from lyricsdash.batches import encode, split_tokens
 from lyricsdash.config import TrainConfig
 from lyricsdash.prepare import class_ids
-from lyricsdash.teacher import chosen, soft_targets, teach
+from lyricsdash.teacher import soft_targets, teach
 from lyricsdash.text import Vocab, tokenize
 
 CFG = TrainConfig(window=16, stride=8, teacher="chars")
@@ -76,11 +76,13 @@ def test_an_artist_with_one_song_gets_the_uniform_guess(corpus):
 
 
 def test_auto_distils_from_chars_only_with_many_artists():
+    from lyricsdash.config import AUTO_TEACHER_MIN_ARTISTS
+
     auto = TrainConfig()
     assert auto.teacher == "auto" and auto.distill > 0
-    assert chosen(auto, 3) is None and chosen(auto, teacher.AUTO_MIN_ARTISTS) == "chars"
-    assert chosen(auto.replace(teacher="tokens"), 3) == "tokens"
-    assert chosen(auto.replace(teacher="chars", distill=0.0), 20) is None
+    assert auto.teacher_for(3) is None and auto.teacher_for(AUTO_TEACHER_MIN_ARTISTS) == "chars"
+    assert auto.replace(teacher="tokens").teacher_for(3) == "tokens"
+    assert auto.replace(teacher="chars", distill=0.0).teacher_for(20) is None
     assert teach([["a"]], [0], 3, auto) is None
 
 
