@@ -10,5 +10,5 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -r requirements-dev.txt
 .venv/bin/ruff check .
-# each test file runs whole in one of two processes ($PYTEST_WORKERS; 0 = one process)
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+# two processes ($PYTEST_WORKERS; 0 = one); the browser tests all run in one of them, one at a time
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
