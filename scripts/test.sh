@@ -10,5 +10,6 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -r requirements-dev.txt
 .venv/bin/ruff check .
-# two processes ($PYTEST_WORKERS; 0 = one); the browser tests all run in one of them, one at a time
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
+# two processes ($PYTEST_WORKERS; 0 = one), each test file whole in one of them: its module fixtures are built
+# once, and the browser tests (one file) run one at a time
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

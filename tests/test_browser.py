@@ -16,7 +16,7 @@ from lyricsdash.config import TrainConfig
 from lyricsdash.demo import demo_corpus
 from lyricsdash.stats import preview
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one at a time: each runs a server
+pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-quic", "--no-first-run"]
