@@ -58,6 +58,8 @@ def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_
         if len(fit) > MAX_SONGS:  # bounded cost on large sets, as for the baselines (its windows are all taught)
             fit = np.sort(rng.choice(fit, MAX_SONGS, replace=False))
         cols = _kept_columns(song_f[fit])
+        if len(cols) == 0:  # no feature shared by two songs: nothing to learn, keep the uniform guess
+            continue
         tfidf = TfidfTransformer(sublinear_tf=True).fit(song_f[fit][:, cols])
         clf = LogisticRegression(C=10, max_iter=1000).fit(tfidf.transform(song_f[fit][:, cols]), y[fit])
         rows = np.concatenate([np.arange(first[i], first[i + 1]) for i in held])

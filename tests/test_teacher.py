@@ -90,3 +90,9 @@ def test_the_tokens_teacher_reads_the_tokens_as_given(corpus):
     songs, y = _songs(corpus.train), class_ids(corpus.train["artist"], corpus.labels)
     probs = soft_targets(songs, [[s] for s in songs], y, len(corpus.labels), "tokens")
     assert probs.shape == (len(songs), len(corpus.labels)) and np.allclose(probs.sum(1), 1.0)
+
+
+def test_songs_that_share_no_feature_get_the_uniform_guess():
+    songs = [[f"w{i}"] for i in range(4)]  # every song its own word: no n-gram lies in two songs
+    probs = soft_targets(songs, [[s] for s in songs], [0, 0, 1, 1], 2, "tokens")
+    assert np.allclose(probs, 0.5)
