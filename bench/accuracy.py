@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
-from lyricsdash.config import TrainConfig
+from lyricsdash.config import ConfigError, TrainConfig, parse_overrides
 from lyricsdash.data import make_corpus, read_songs
 from lyricsdash.engine import train
 from lyricsdash.predictor import Predictor
@@ -140,9 +140,13 @@ def parse_args():
     p.add_argument("--section", default="accuracy", help="the section of bench/results.md to write")
     args = p.parse_args()
     extra = {}
-    for v in args.variant:
+    for v in args.variant:  # the name ends at the first '=' (so it cannot hold one)
         name, _, kvs = v.partition("=")
-        extra[name] = dict(kv.split("=", 1) for kv in kvs.split(",") if kv)
+        try:
+            extra[name] = parse_overrides([kv for kv in kvs.split(",") if kv])
+            TrainConfig.from_dict(extra[name])  # checked now, not after an hour of other runs
+        except ConfigError as e:
+            p.error(f"--variant {v!r}: {e}")
     args.variants = extra if args.only_variants else {"lyricsdash default": {}, **extra}
     args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     return args
