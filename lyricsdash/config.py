@@ -113,9 +113,9 @@ class TrainConfig:
                         "teacher).", lo=0.0, hi=1.0, label="Distillation weight", group="Optimiser")
     teacher: str = _f("auto", "Distillation teacher, fitted out of fold on the training songs (lyricsdash/teacher.py): "
                       "TF-IDF + logistic regression over 'chars' (character 2-5-grams of the words) or 'tokens' "
-                      "(the run's own tokens), its probabilities of each training window. 'auto': chars with 10 "
-                      "or more artists, else none (with 3 artists the targets carry little beyond the label: they "
-                      "cost the assignment split points; with 20 they gained).",
+                      "(the run's own tokens), its probabilities of each training window. 'auto': chars with "
+                      f"{AUTO_TEACHER_MIN_ARTISTS} or more artists, else none (with 3 artists the targets carry "
+                      "little beyond the label: they cost the assignment split points; with 20 they gained).",
                       choices=("auto", "chars", "tokens"), label="Distillation teacher", group="Optimiser")
     label_smoothing: float = _f(0.0, "Label smoothing of the training loss (0 = off).", lo=0.0, hi=0.5,
                                 label="Label smoothing", group="Optimiser")

@@ -428,8 +428,7 @@ def train(corpus: Corpus, cfg: TrainConfig, callbacks=(), stop: threading.Event 
         phase("preparing the data (tokens, vocabulary, windows)")
         tokens = tokenize_splits(corpus, cfg)
         data = prepare(corpus, cfg, tokens)
-        teacher = cfg.teacher_for(len(data.labels))
-        soft = teach(tokens["train"], data.train.labels, len(data.labels), cfg, lambda k, n: phase(
+        soft = teach(tokens["train"], data.train.labels, len(data.labels), cfg, lambda teacher, k, n: phase(
             f"fitting the distillation teacher (TF-IDF {teacher} + logistic regression), fold {k} of {n}"))
         phase("building the model")
         loop = _Loop(data, cfg, callbacks, stop, world, soft, resume_from)

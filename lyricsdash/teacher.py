@@ -26,19 +26,19 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from .baselines import MAX_SONGS
+from .baselines import MAX_SONGS, vectorizer_args
 from .batches import split_tokens
 
 FOLDS = 5
-MAX_FEATURES = 100_000  # the most frequent n-grams of the fitted songs, as the TF-IDF char baseline keeps
+CHARS = vectorizer_args("tfidf_chars")  # the char baseline's n-grams, document frequency and feature cap
 
 
 def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_classes: int,
-                 teacher: str = "chars", seed: int = 0, progress=lambda fold, folds: None) -> np.ndarray:
+                 teacher: str = "chars", seed: int = 0, progress=lambda teacher, fold, folds: None) -> np.ndarray:
     """(total sequences, C) out-of-fold probabilities of each training sequence, in song order.
 
     ``songs``: each training song's tokens as read; ``sequences``: each song's sequences (the training windows,
-    from ``batches.split_tokens``); ``y``: each song's class id. ``progress(k, folds)`` hears each fold start.
+    from ``batches.split_tokens``); ``y``: each song's class id. ``progress(teacher, k, folds)`` hears each fold start.
     """
     y = np.asarray(y)
     counts = [len(s) for s in sequences]
@@ -54,7 +54,7 @@ def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_
     first = np.concatenate([[0], np.cumsum(counts)])  # song i's sequences are rows first[i]:first[i + 1]
     rng = np.random.default_rng(seed)
     for k, (fit, held) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)):
-        progress(k + 1, folds)
+        progress(teacher, k + 1, folds)
         if len(fit) > MAX_SONGS:  # bounded cost on large sets, as for the baselines (its windows are all taught)
             fit = np.sort(rng.choice(fit, MAX_SONGS, replace=False))
         cols = _kept_columns(song_f[fit])
@@ -67,7 +67,8 @@ def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_
     return probs
 
 
-def teach(songs: list[list[str]], y, n_classes: int, cfg, progress=lambda fold, folds: None) -> np.ndarray | None:
+def teach(songs: list[list[str]], y, n_classes: int, cfg,
+          progress=lambda teacher, fold, folds: None) -> np.ndarray | None:
     """``soft_targets`` of the training sequences ``cfg`` cuts from ``songs`` (rows aligned with ``encode``'s), or
     None when the run has no teacher."""
     teacher = cfg.teacher_for(n_classes)
@@ -89,13 +90,14 @@ def _features(tokens: list[str], teacher: str) -> sparse.csr_matrix:
     if teacher == "tokens":
         return sparse.identity(len(tokens), format="csr")
     if teacher == "chars":
-        return CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit_transform(tokens)
+        return CountVectorizer(analyzer=CHARS["analyzer"], ngram_range=CHARS["ngram_range"]).fit_transform(tokens)
     raise ValueError(f"unknown teacher {teacher!r}")
 
 
 def _kept_columns(counts: sparse.csr_matrix) -> np.ndarray:
-    """The features of at least 2 of the fitted songs, the MAX_FEATURES most frequent."""
+    """What TfidfVectorizer keeps with the char baseline's settings (both teachers): the features of at least
+    min_df of the fitted songs, the max_features most frequent."""
     df = np.asarray((counts > 0).sum(0)).ravel()
     total = np.asarray(counts.sum(0)).ravel()
-    keep = np.flatnonzero(df >= 2)
-    return np.sort(keep[np.argsort(-total[keep], kind="stable")[:MAX_FEATURES]])
+    keep = np.flatnonzero(df >= CHARS["min_df"])
+    return np.sort(keep[np.argsort(-total[keep], kind="stable")[:CHARS["max_features"]]])
