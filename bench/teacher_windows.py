@@ -71,8 +71,9 @@ def main() -> None:
     rows = measure("split", *split, args.seed)
     if all(path.exists() for path in dev20):
         rows += measure("kaggle_dev20", *dev20, args.seed)
-    text = (f"## Teacher-windows\n\n{machine()}  \nThe test songs read by the character teacher (seed {args.seed}'s validation songs held "
-            f"out of the fit, as in a run; windows of 64 tokens every 16).\n\n" + table(HEADER, rows))
+    text = (f"## Teacher-windows\n\n{machine()}  \nThe test songs read by the character teacher (seed {args.seed}'s "
+            "validation songs held out of the fit, as in a run; windows of 64 tokens every 16).\n\n"
+            + table(HEADER, rows))
     print(text)
     write_section("teacher-windows", text)
 
