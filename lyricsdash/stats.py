@@ -75,13 +75,24 @@ def measure_tokens_per_s(cfg: TrainConfig, vocab_size: int, num_classes: int, se
     return steps * b * t / (time.perf_counter() - t0)
 
 
+# the distillation teacher's cost per training sequence, measured once rather than at each estimate (a fold's fit
+# takes seconds): kaggle_dev20, 31.9 s for 15,800 windows on the developers' 2-core machine (bench/results.md ideas14)
+TEACHER_S_PER_SEQUENCE = 31.9 / 15_800
+
+
 def estimate_seconds(cfg: TrainConfig, info: dict, num_classes: int) -> tuple[float, float]:
     """(estimated wall-clock seconds of training, measured tokens/s): the training tokens over this machine's
-    measured speed, plus a quarter for evaluation (the automatic cadence keeps it near 20 % of the wall-clock)."""
+    measured speed, plus a quarter for evaluation (the automatic cadence keeps it near 20 % of the wall-clock),
+    plus ``teacher_seconds``."""
     seq_len = max(1, round(info["train_tokens"] / max(1, info["train_sequences"])))
     tps = measure_tokens_per_s(cfg, info["vocab_size"], num_classes, seq_len)
     train_s = info["train_tokens"] * cfg.epochs / tps
-    return 1.25 * train_s, tps
+    return 1.25 * train_s + teacher_seconds(cfg, info, num_classes), tps
+
+
+def teacher_seconds(cfg: TrainConfig, info: dict, num_classes: int) -> float:
+    """Estimated seconds of fitting the distillation teacher before the first step (0 without one)."""
+    return TEACHER_S_PER_SEQUENCE * info["train_sequences"] if cfg.teacher_for(num_classes) else 0.0
 
 
 def per_artist_scores(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from lyricsdash.config import ConfigError, groups
 from lyricsdash.jobs import JobBusy
 from lyricsdash.report import report_text
 from lyricsdash.runs import RunFolder
+from lyricsdash.stats import teacher_seconds
 from lyricsdash.watch import running_elsewhere
 from ui.common import folder_watch, page_setup, registry, runs_dir
 from ui.experiments import experiment_progress, experiment_starter
@@ -52,7 +53,9 @@ if corpus is not None and running is None:
                 f"{info['total_steps']:,} in all")
     st.caption(info["architecture"])
     seconds, tps = cached_estimate(cfg.to_dict(), info, len(corpus.labels))
-    note = f"Estimated training time: about {seconds:,.0f} s (measured {tps:,.0f} training tokens/s here)"
+    teacher_s = teacher_seconds(cfg, info, len(corpus.labels))
+    note = (f"Estimated training time: about {seconds:,.0f} s (measured {tps:,.0f} training tokens/s here"
+            + (f"; about {teacher_s:,.0f} s of it fitting the distillation teacher first)" if teacher_s else ")"))
     (st.warning if seconds > LONG_S else st.caption)(
         note + (". That is long: fewer epochs or smaller sizes train faster." if seconds > LONG_S else "."))
 elif running is not None:
