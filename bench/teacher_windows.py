@@ -17,14 +17,12 @@ import time
 
 import numpy as np
 from _common import data_paths, machine, pct, table, write_section
-from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.linear_model import LogisticRegression
 
 from lyricsdash.batches import split_tokens
 from lyricsdash.config import TrainConfig
 from lyricsdash.data import make_corpus, read_songs
 from lyricsdash.prepare import class_ids, tokenize_splits
-from lyricsdash.teacher import _bag, _features, _kept_columns
+from lyricsdash.teacher import Teacher, feature_counts, kept_columns
 
 HEADER = ["set", "teacher fitted on", "whole test songs", "test windows right", "songs by their windows",
           "mean top probability of a window", "seconds to fit"]
@@ -39,20 +37,18 @@ def measure(label: str, train_path, test_path, seed: int) -> list[list]:
     windows = {s: [split_tokens(t, cfg) for t in tokens[s]] for s in y}
     owner = {s: np.repeat(np.arange(len(windows[s])), [len(w) for w in windows[s]]) for s in y}  # window -> song
     flat = {s: [w for song in windows[s] for w in song] for s in y}
-    index = {t: i for i, t in enumerate(dict.fromkeys(t for s in y for doc in (*songs[s], *flat[s]) for t in doc))}
-    feats = _features(list(index), "chars")  # (tokens, features)
-    song_f = {s: _bag(songs[s], index) @ feats for s in y}  # (songs, features)
-    win_f = {s: _bag(flat[s], index) @ feats for s in y}  # (windows, features)
-    cols = _kept_columns(song_f["train"])
+    song_f, win_f = {}, {}  # (songs, features), (windows, features) of each split
+    song_f["train"], song_f["test"], win_f["train"], win_f["test"] = feature_counts(
+        [songs["train"], songs["test"], flat["train"], flat["test"]], "chars")
+    cols = kept_columns(song_f["train"])  # both fits read the songs' features
     rows = []
     for fit_on, x, target in (("songs", song_f["train"], y["train"]),
                               ("windows", win_f["train"], y["train"][owner["train"]])):
         t0 = time.perf_counter()
-        tfidf = TfidfTransformer(sublinear_tf=True).fit(x[:, cols])
-        clf = LogisticRegression(C=10, max_iter=1000).fit(tfidf.transform(x[:, cols]), target)
+        model = Teacher.fit(x, target, cols)
         seconds = time.perf_counter() - t0
-        whole = clf.predict(tfidf.transform(song_f["test"][:, cols]))
-        p = clf.predict_proba(tfidf.transform(win_f["test"][:, cols]))  # (test windows, C)
+        p = model.predict_proba(win_f["test"])  # (test windows, C)
+        whole = model.predict_proba(song_f["test"]).argmax(1)
         logp = np.zeros((len(songs["test"]), p.shape[1]))
         np.add.at(logp, owner["test"], np.log(np.clip(p, 1e-12, 1)))
         rows.append([label, fit_on, pct(np.mean(whole == y["test"])),

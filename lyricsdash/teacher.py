@@ -20,6 +20,8 @@ teachers, as character n-grams never cross a space (``char_wb``) and a token is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
@@ -46,24 +48,18 @@ def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_
     folds = min(FOLDS, int(np.bincount(y, minlength=n_classes).min()))
     if folds < 2:  # an artist with one song: no fold can hold it out, keep the uniform guess
         return probs
-    flat = [seq for song in sequences for seq in song]
-    index = {t: i for i, t in enumerate(dict.fromkeys(t for doc in (*songs, *flat) for t in doc))}
-    song_x, seq_x = _bag(songs, index), _bag(flat, index)  # (songs, tokens), (sequences, tokens) counts
-    feats = _features(list(index), teacher)  # (tokens, features)
-    song_f, seq_f = song_x @ feats, seq_x @ feats  # counts of each feature
+    song_f, seq_f = feature_counts([songs, [seq for song in sequences for seq in song]], teacher)
     first = np.concatenate([[0], np.cumsum(counts)])  # song i's sequences are rows first[i]:first[i + 1]
     rng = np.random.default_rng(seed)
     for k, (fit, held) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)):
         progress(teacher, k + 1, folds)
         if len(fit) > MAX_SONGS:  # bounded cost on large sets, as for the baselines (its windows are all taught)
             fit = np.sort(rng.choice(fit, MAX_SONGS, replace=False))
-        cols = _kept_columns(song_f[fit])
-        if len(cols) == 0:  # no feature shared by two songs: nothing to learn, keep the uniform guess
+        model = Teacher.fit(song_f[fit], y[fit], kept_columns(song_f[fit]))
+        if model is None:  # no feature shared by two songs: nothing to learn, keep the uniform guess
             continue
-        tfidf = TfidfTransformer(sublinear_tf=True).fit(song_f[fit][:, cols])
-        clf = LogisticRegression(C=10, max_iter=1000).fit(tfidf.transform(song_f[fit][:, cols]), y[fit])
         rows = np.concatenate([np.arange(first[i], first[i + 1]) for i in held])
-        probs[np.ix_(rows, clf.classes_)] = clf.predict_proba(tfidf.transform(seq_f[rows][:, cols]))
+        probs[np.ix_(rows, model.clf.classes_)] = model.predict_proba(seq_f[rows])
     return probs
 
 
@@ -76,6 +72,45 @@ def teach(songs: list[list[str]], y, n_classes: int, cfg,
         return None
     return soft_targets([s[:cfg.max_len] for s in songs], [split_tokens(s, cfg) for s in songs], y, n_classes,
                         teacher, cfg.seed, progress)
+
+
+@dataclass
+class Teacher:
+    """The teacher's model: TF-IDF over some feature columns of the counts, then a logistic regression."""
+
+    cols: np.ndarray  # the columns of the counts it reads
+    tfidf: TfidfTransformer
+    clf: LogisticRegression
+
+    @classmethod
+    def fit(cls, counts: sparse.csr_matrix, y, cols: np.ndarray) -> Teacher | None:
+        """Fitted on (docs, features) ``counts`` with class ids ``y``; None when ``cols`` is empty."""
+        if len(cols) == 0:
+            return None
+        x = counts[:, cols]
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(x)
+        return cls(cols, tfidf, LogisticRegression(C=10, max_iter=1000).fit(tfidf.transform(x), y))
+
+    def predict_proba(self, counts: sparse.csr_matrix) -> np.ndarray:
+        """(docs, classes seen in the fit, in ``clf.classes_`` order)."""
+        return self.clf.predict_proba(self.tfidf.transform(counts[:, self.cols]))
+
+
+def feature_counts(groups: list[list[list[str]]], teacher: str) -> list[sparse.csr_matrix]:
+    """Each group of token lists -> its (docs, features) counts under ``teacher`` ('chars', 'tokens'), every group
+    over the same feature columns."""
+    index = {t: i for i, t in enumerate(dict.fromkeys(t for docs in groups for doc in docs for t in doc))}
+    feats = _features(list(index), teacher)  # (tokens, features)
+    return [_bag(docs, index) @ feats for docs in groups]
+
+
+def kept_columns(counts: sparse.csr_matrix) -> np.ndarray:
+    """What TfidfVectorizer keeps with the char baseline's settings (both teachers): the features of at least
+    min_df of the documents counted, the max_features most frequent."""
+    df = np.asarray((counts > 0).sum(0)).ravel()
+    total = np.asarray(counts.sum(0)).ravel()
+    keep = np.flatnonzero(df >= CHARS["min_df"])
+    return np.sort(keep[np.argsort(-total[keep], kind="stable")[:CHARS["max_features"]]])
 
 
 def _bag(docs: list[list[str]], index: dict[str, int]) -> sparse.csr_matrix:
@@ -92,12 +127,3 @@ def _features(tokens: list[str], teacher: str) -> sparse.csr_matrix:
     if teacher == "chars":
         return CountVectorizer(analyzer=CHARS["analyzer"], ngram_range=CHARS["ngram_range"]).fit_transform(tokens)
     raise ValueError(f"unknown teacher {teacher!r}")
-
-
-def _kept_columns(counts: sparse.csr_matrix) -> np.ndarray:
-    """What TfidfVectorizer keeps with the char baseline's settings (both teachers): the features of at least
-    min_df of the fitted songs, the max_features most frequent."""
-    df = np.asarray((counts > 0).sum(0)).ravel()
-    total = np.asarray(counts.sum(0)).ravel()
-    keep = np.flatnonzero(df >= CHARS["min_df"])
-    return np.sort(keep[np.argsort(-total[keep], kind="stable")[:CHARS["max_features"]]])
