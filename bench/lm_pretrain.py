@@ -63,6 +63,8 @@ class BiLM(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, T) right-padded, lengths (B,) -> (next-token loss, previous-token loss), mean per token."""
+        # only a song's last window is short, so the backward direction reading its pads first (unlike the
+        # classifier, model.py) touches few positions
         h = self.drop(self.lstm(self.drop(self.embedding(x)))[0])  # (B, T, 2H)
         real = (torch.arange(x.shape[1])[None, :] < lengths[:, None])[:, 1:]  # (B, T-1) pairs of real tokens
         fwd, bwd = h[:, :-1, : self.hidden], h[:, 1:, self.hidden:]  # (B, T-1, H) each
@@ -81,6 +83,20 @@ def lm_windows(texts: list[str]) -> tuple[Vocab, list[list[int]]]:
     return vocab, windows
 
 
+def batches(windows: list[list[int]], steps: int, rng: np.random.Generator):
+    """``steps`` batches of shuffled windows, epoch after epoch -> (tokens (B, T) right-padded, lengths (B,))."""
+    step = 0
+    while True:
+        order = rng.permutation(len(windows))
+        for i in range(0, len(order), BATCH):
+            if step == steps:
+                return
+            rows = [torch.tensor(windows[j]) for j in order[i:i + BATCH]]
+            yield nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=PAD_ID), \
+                torch.tensor([len(r) for r in rows])
+            step += 1
+
+
 def pretrain(texts: list[str], epochs: float, seed: int = 0) -> tuple[dict, dict]:
     """-> (encoder: itos, embedding (V, E), lstm state_dict; report: vocabulary, windows, perplexities, seconds)."""
     torch.manual_seed(seed)
@@ -90,26 +106,18 @@ def pretrain(texts: list[str], epochs: float, seed: int = 0) -> tuple[dict, dict
     steps = math.ceil(len(windows) / BATCH * epochs)
     warm_cosine = lambda k: min(1, (k + 1) / 100) * 0.5 * (1 + math.cos(math.pi * k / steps))  # noqa: E731
     sched = torch.optim.lr_scheduler.LambdaLR(opt, warm_cosine)
-    rng, t0, step, last = np.random.default_rng(seed), time.perf_counter(), 0, []
-    while step < steps:
-        order = rng.permutation(len(windows))
-        for i in range(0, len(order), BATCH):
-            if step >= steps:
-                break
-            batch = [torch.tensor(windows[j]) for j in order[i:i + BATCH]]
-            lengths = torch.tensor([len(w) for w in batch])
-            x = nn.utils.rnn.pad_sequence(batch, batch_first=True, padding_value=PAD_ID)  # (B, T)
-            fwd, bwd = model(x, lengths)
-            opt.zero_grad()
-            (fwd + bwd).backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            step += 1
-            last = (last + [(fwd.item(), bwd.item())])[-100:]
-            if step % 200 == 0:
-                print(f"pretraining step {step}/{steps}: next-token loss {fwd.item():.2f}, "
-                      f"{time.perf_counter() - t0:.0f} s", flush=True)
+    t0, last = time.perf_counter(), []
+    for step, (x, lengths) in enumerate(batches(windows, steps, np.random.default_rng(seed)), start=1):
+        fwd, bwd = model(x, lengths)
+        opt.zero_grad()
+        (fwd + bwd).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        last = (last + [(fwd.item(), bwd.item())])[-100:]
+        if step % 200 == 0:
+            print(f"pretraining step {step}/{steps}: next-token loss {fwd.item():.2f}, "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)
     f, b = np.mean(last, axis=0)
     report = {"vocabulary": len(vocab), "windows": len(windows), "steps": steps, "seconds": time.perf_counter() - t0,
               "next_ppl": math.exp(f), "prev_ppl": math.exp(b)}
