@@ -1,0 +1,98 @@
+"""What a test point at every global step would cost: one evaluation against one training step.
+
+    python bench/eval_cost.py                  # the assignment split, seed 0, one torch thread
+    python bench/eval_cost.py --every-step     # also the run with eval_every=1 (minutes more)
+
+Times one evaluation of the validation and test songs (median of 10) read three ways: the default's windows
+(64 every 16 tokens), windows that do not overlap, and whole songs. Then trains the default config with the
+automatic cadence (eval_every=0) and with evaluation at epoch ends only, in this one process, and counts the
+steps whose record carries a test value. Writes the 'eval-cost' section of bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import torch
+from _common import data_paths, machine, table, write_section
+
+from lyricsdash.config import TrainConfig
+from lyricsdash.data import make_corpus, read_songs
+from lyricsdash.engine import build_model, train
+from lyricsdash.evaluate import EvalSet
+from lyricsdash.prepare import prepare
+
+READINGS = {"windows of 64 every 16 (the default)": {}, "windows of 64 every 64": {"stride": 64},
+            "whole songs (first 1,000 tokens)": {"length_strategy": "whole"}}
+EPOCH_ENDS = 10**5  # eval_every beyond any run's steps: evaluation at epoch ends only
+
+
+def evaluation_ms(corpus, changes: dict, repeats: int = 10) -> tuple[float, int]:
+    """-> (median ms of one validation + test evaluation, tokens read) for a fresh default model."""
+    cfg = TrainConfig(**changes)
+    data = prepare(corpus, cfg)
+    model = build_model(data, cfg)
+    sets = [EvalSet(data.val, torch.device("cpu")), EvalSet(data.test, torch.device("cpu"))]
+    times = []
+    for _ in range(repeats + 1):  # the first warms up
+        t = time.perf_counter()
+        for s in sets:
+            s.evaluate(model)
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times[1:]), int(data.val.lengths.sum() + data.test.lengths.sum())
+
+
+class Count:
+    """Counts the steps whose record carries a test value."""
+
+    def __init__(self):
+        self.steps = self.evaluated = 0
+
+    def on_step(self, rec: dict) -> None:
+        self.steps += 1
+        self.evaluated += not math.isnan(rec["test_acc"])
+
+
+def one_run(corpus, eval_every: int) -> list:
+    counter = Count()
+    t = time.perf_counter()
+    r = train(corpus, TrainConfig(seed=0, baselines=False, threads=1, eval_every=eval_every), [counter])
+    seconds = time.perf_counter() - t
+    label = {0: "automatic (eval_every=0, the default)", EPOCH_ENDS: "epoch ends only"}.get(eval_every,
+                                                                                          f"eval_every={eval_every}")
+    return [label, f"{seconds:.1f}", r.steps, f"{counter.evaluated} ({100 * counter.evaluated / counter.steps:.1f} %)",
+            f"{r.eval_seconds:.1f}", f"{1000 * (seconds - r.eval_seconds) / r.steps:.1f}"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--every-step", action="store_true", help="also train with eval_every=1")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    train_path, test_path = data_paths(None, None)
+    corpus = make_corpus(read_songs(train_path)[0], read_songs(test_path)[0], seed=0)
+    costs = [[name, *evaluation_ms(corpus, changes)] for name, changes in READINGS.items()]
+    cadences = [0, EPOCH_ENDS] + ([1] if args.every_step else [])
+    runs = [one_run(corpus, every) for every in cadences]
+    cheapest, step_ms = min(ms for _, ms, _ in costs), float(runs[1][-1])
+    note = (f"The cheapest reading costs {cheapest / step_ms:.1f} training steps (epoch ends only: "
+            f"{step_ms:.1f} ms a step).")
+    if args.every_step:
+        note += (f" Evaluating every step took {float(runs[2][1]) / float(runs[1][1]):.1f} times as long as "
+                 f"evaluating at epoch ends only; the automatic cadence {float(runs[0][1]) / float(runs[1][1]):.2f} "
+                 "times.")
+    body = (f"## Eval-cost\n\n{machine()}  \n{train_path.name} / {test_path.name}, seed 0, the default config, "
+            "baselines off.\n\n### One evaluation of the validation and test songs (median of 10)\n\n"
+            + table(["reading", "ms", "tokens read"], [[n, f"{ms:.0f}", tok] for n, ms, tok in costs])
+            + "\n\n### The default run by evaluation cadence\n\n"
+            + table(["evaluation", "seconds", "steps", "steps with a test value", "evaluation seconds",
+                     "ms per step without evaluation"], runs) + "\n\n" + note)
+    print(body)
+    write_section("eval-cost", body)
+
+
+if __name__ == "__main__":
+    main()
