@@ -9,7 +9,7 @@ as written and as plain text, as training reads them. Its forward direction pred
 direction the previous one, through an adaptive softmax over the 20,000 most frequent tokens. Each run of the
 default config then starts from it (``warm_start``): the embedding rows of the words both vocabularies share
 and the LSTM's weights; the naive-Bayes table still fills the first C dimensions, as in every run. The encoder is
-cached in the lyricsdash cache directory, so a second call skips the pretraining.
+cached (``lyricsdash.cache.cached``), so a second call with the same songs skips the pretraining.
 Writes the 'lm-pretrain' section of bench/results.md.
 """
 
@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import math
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -33,7 +31,8 @@ from accuracy import DEV20, engine_run
 from torch import nn
 
 import lyricsdash.engine as engine
-from lyricsdash.cache import cache_dir, tokenize_many
+from lyricsdash.cache import cached, tokenize_many
+from lyricsdash.config import TrainConfig
 from lyricsdash.data import read_songs
 from lyricsdash.nb import init_embedding, nb_log_ratios
 from lyricsdash.text import PAD_ID, Vocab, is_mark
@@ -104,8 +103,7 @@ def pretrain(texts: list[str], epochs: float, seed: int = 0) -> tuple[dict, dict
     model = BiLM(len(vocab))
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
     steps = math.ceil(len(windows) / BATCH * epochs)
-    warm_cosine = lambda k: min(1, (k + 1) / 100) * 0.5 * (1 + math.cos(math.pi * k / steps))  # noqa: E731
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, warm_cosine)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, engine._lr_lambda(TrainConfig(schedule="cosine"), steps))
     t0, last = time.perf_counter(), []
     for step, (x, lengths) in enumerate(batches(windows, steps, np.random.default_rng(seed)), start=1):
         fwd, bwd = model(x, lengths)
@@ -123,19 +121,6 @@ def pretrain(texts: list[str], epochs: float, seed: int = 0) -> tuple[dict, dict
               "next_ppl": math.exp(f), "prev_ppl": math.exp(b)}
     encoder = {"itos": vocab.itos, "embedding": model.embedding.weight.detach().clone(),
                "lstm": model.lstm.state_dict()}
-    return encoder, report
-
-
-def cached_pretrain(path: Path, songs: int, epochs: float) -> tuple[dict, dict]:
-    texts = pd.read_csv(path)["text"].astype(str).tolist()[:songs]
-    key = hashlib.sha256(f"{epochs}|{WINDOW}|{VOCAB}|".encode() + "\0".join(texts).encode()).hexdigest()[:16]
-    file = cache_dir() / f"lm_pretrain_{key}.pt"
-    if file.is_file():
-        saved = torch.load(file, weights_only=True)
-        return saved["encoder"], saved["report"]
-    encoder, report = pretrain(texts, epochs)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"encoder": encoder, "report": report}, file)
     return encoder, report
 
 
@@ -195,7 +180,8 @@ def main() -> None:
     names = list(seeds)
     torch.set_num_threads(1)
     folder = data_paths(None, None)[0].parent
-    encoder, rep = cached_pretrain(folder / "unlabelled_lyrics.csv", args.songs, args.epochs)
+    texts = pd.read_csv(folder / "unlabelled_lyrics.csv")["text"].astype(str).tolist()[:args.songs]
+    encoder, rep = cached(pretrain)(texts, args.epochs)
     train_df, test_df = (read_songs(folder / f)[0] for f in DEV20)
     jobs = [(n, s, encoder, train_df, test_df) for n in names for s in range(seeds[n])]
     with ProcessPoolExecutor(args.jobs) as pool:

@@ -1,4 +1,4 @@
-"""On-disk cache of tokenized datasets (joblib.Memory).
+"""On-disk cache (joblib.Memory) of tokenized datasets and other slow, derived data.
 
 Tokenizing the full Kaggle file (57,650 songs) takes seconds; retraining on
 it with other hyperparameters should not pay that again. Small corpora are
@@ -41,7 +41,16 @@ def tokenize_many(texts: list[str], kind: str = "words", repeats: str = "all",
     texts = list(texts)
     if sum(map(len, texts)) < min_chars:
         return _tokenize_all(texts, kind, repeats)
-    try:
-        return _memory(str(cache_dir())).cache(_tokenize_all)(texts, kind, repeats)
-    except OSError:  # read-only or full disk: the cache is an optimisation only
-        return _tokenize_all(texts, kind, repeats)
+    return cached(_tokenize_all)(texts, kind, repeats)
+
+
+def cached(func):
+    """``func`` through the on-disk cache (keyed by its code and a hash of its arguments), or called directly
+    where the cache cannot be written (read-only or full disk: the cache is an optimisation only)."""
+    def call(*args, **kwargs):
+        try:
+            return _memory(str(cache_dir())).cache(func)(*args, **kwargs)
+        except OSError:
+            return func(*args, **kwargs)
+
+    return call

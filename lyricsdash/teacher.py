@@ -55,7 +55,8 @@ def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_
         progress(teacher, k + 1, folds)
         if len(fit) > MAX_SONGS:  # bounded cost on large sets, as for the baselines (its windows are all taught)
             fit = np.sort(rng.choice(fit, MAX_SONGS, replace=False))
-        model = Teacher.fit(song_f[fit], y[fit], kept_columns(song_f[fit]))
+        fit_f = song_f[fit]  # (fit songs, features)
+        model = Teacher.fit(fit_f, y[fit], kept_columns(fit_f))
         if model is None:  # no feature shared by two songs: nothing to learn, keep the uniform guess
             continue
         rows = np.concatenate([np.arange(first[i], first[i + 1]) for i in held])
