@@ -58,7 +58,7 @@ class Bag(torch.nn.Module):
         self.emb = torch.nn.Embedding(vocab_size, dim, padding_idx=0)
         self.drop, self.head = torch.nn.Dropout(0.5), torch.nn.Linear(dim, classes)
 
-    def forward(self, tokens, lengths):  # (B, T), (B,) -> (B, C)
+    def forward(self, tokens, lengths, bags=None):  # (B, T), (B,) -> (B, C); reads no song context
         mask = (tokens != 0).float()[..., None]  # (B, T, 1)
         return self.head((self.drop(self.emb(tokens)) * mask).sum(1) / lengths[:, None])
 

@@ -22,7 +22,7 @@ from _common import data_paths, machine, table, write_section
 from reference import ReferenceLSTM
 from reference import train_step as reference_step
 
-from lyricsdash.batches import bucket_batches, collate
+from lyricsdash.batches import bags_of, bucket_batches, collate
 from lyricsdash.config import TrainConfig
 from lyricsdash.data import make_corpus
 from lyricsdash.engine import auto_threads, build_model, make_optimizer, train, train_step
@@ -61,7 +61,8 @@ def engine_tokens_per_s(data, cfg: TrainConfig, steps, seed) -> float:
     for i in range(steps):
         idx = batches[i % len(batches)]
         x, lengths = collate([data.train.seqs[j] for j in idx])
-        train_step(model, opt, sched, x, lengths, y_all[idx], cfg)
+        train_step(model, opt, sched, x, lengths, y_all[idx], cfg,
+                   bags=bags_of(data.train, idx) if cfg.context == "bag" else None)
         tokens += int(lengths.sum())
     return tokens / (time.perf_counter() - t0)
 

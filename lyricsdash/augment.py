@@ -41,3 +41,11 @@ class PlainView:
         out = torch.full((b, int(new_len.max())), PAD_ID, dtype=tokens.dtype, device=dev)
         out[rows[keep], pos[keep]] = ids[keep]
         return out, new_len.to(lengths.device)
+
+    def bags(self, bags: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Songs' bags of distinct ids -> the bags of their plain texts (a bag of punctuation alone: ``<unk>``)."""
+        out = []
+        for bag in bags:
+            ids = self.plain.to(bag.device)[bag[~self.mark.to(bag.device)[bag]]]
+            out.append(torch.unique(ids) if len(ids) else torch.tensor([UNK_ID], device=bag.device))
+        return out

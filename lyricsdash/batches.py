@@ -30,6 +30,7 @@ class Samples:
     song: np.ndarray  # (N,) index of the song each sequence comes from
     labels: np.ndarray  # (num_songs,) class id per song, -1 when unknown
     n_songs: int
+    bags: list[torch.Tensor]  # (num_songs,) each song's distinct ids read, sorted (the model's song context)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -65,14 +66,31 @@ def split_tokens(tokens: list[str], cfg) -> list[list[str]]:
 
 def encode(token_lists: list[list[str]], labels, vocab: Vocab, cfg) -> Samples:
     """Tokenized songs (and class ids or None) -> Samples under the config's length strategy."""
-    seqs, song = [], []
+    seqs, song, bags = [], [], []
     for i, tokens in enumerate(token_lists):
-        for part in split_ids(vocab.encode(tokens), cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride):
-            seqs.append(torch.tensor(part, dtype=torch.long))
-            song.append(i)
+        parts = split_ids(vocab.encode(tokens), cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride)
+        seqs += [torch.tensor(part, dtype=torch.long) for part in parts]
+        song += [i] * len(parts)
+        bags.append(torch.unique(torch.cat(seqs[-len(parts):])))
     n = len(token_lists)
     lab = np.asarray(labels if labels is not None else [-1] * n, dtype=np.int64)
-    return Samples(seqs, np.asarray(song, dtype=np.int64), lab, n)
+    return Samples(seqs, np.asarray(song, dtype=np.int64), lab, n, bags)
+
+
+def bags_of(samples: Samples, idx) -> list[torch.Tensor]:
+    """The song bag of each sequence in ``idx`` (what a model with song context reads beside it)."""
+    return [samples.bags[s] for s in samples.song[np.asarray(idx)]]
+
+
+def drop_from_bags(bags: list[torch.Tensor], share: float) -> list[torch.Tensor]:
+    """Each bag with a random ``share`` of its words left out (at least one word stays)."""
+    if share <= 0:
+        return bags
+    out = []
+    for bag in bags:
+        kept = bag[torch.rand(len(bag)) >= share]
+        out.append(kept if len(kept) else bag[torch.randint(len(bag), (1,))])
+    return out
 
 
 def collate(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -22,8 +22,8 @@ class ConfigError(ValueError):
 AUTO_TEACHER_MIN_ARTISTS = 10  # teacher=auto distils from this many artists on: with few, a window's soft target
 # says little its label does not (3 artists: -2.5 to -5.1 points; 20: +3.8; bench/results.md section ideas14)
 # what runs saved before a setting existed did: plain words, every line, and (distillation being off by
-# default then) no teacher, or one of their tokens
-LEGACY = {"tokens": LEGACY_KIND, "repeats": LEGACY_REPEATS, "distill": 0.0, "teacher": "tokens"}
+# default then) no teacher, or one of their tokens; each window read alone
+LEGACY = {"tokens": LEGACY_KIND, "repeats": LEGACY_REPEATS, "distill": 0.0, "teacher": "tokens", "context": "off"}
 GROUPS = ("Essentials", "Model", "Varied length", "Tokens and vocabulary", "Optimiser", "Evaluation and runtime")
 POW2 = [2**i for i in range(0, 11)]
 POW2_8_512 = [v for v in POW2 if 8 <= v <= 512]
@@ -78,6 +78,13 @@ class TrainConfig:
                      "window/stride windows.", lo=1, hi=2000,
                      label="Window stride (words)", group="Varied length",
                      steps=[1, 2, 4, 8, 16, 24, 32, 48, 64, 128, 256, 512, 1024, 2000])
+    context: str = _f("bag", "'bag': each window also reads its whole song as a bag of its distinct words (the mean "
+                      "of their embeddings, through a linear layer added to the window's logits), so that words "
+                      "outside the window count too; 'off': each window alone.", choices=("off", "bag"),
+                      label="Song context", group="Varied length")
+    context_dropout: float = _f(0.2, "Share of a training song's distinct words left out of its bag at each step "
+                                "(regulariser: every window of a training song sees the same bag).", lo=0.0, hi=0.9,
+                                label="Song-context word dropout", group="Varied length")
     # --- vocabulary --------------------------------------------------------
     tokens: str = _f("cased+punct", "What the model reads: 'words' (lower-case words, punctuation dropped), "
                      "'words+punct' (lower-case words and each punctuation mark) or 'cased+punct' (words as "

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from . import distributed, resume
 from .augment import PlainView
 from .baselines import fit_baselines
-from .batches import bucket_batches, collate
+from .batches import bags_of, bucket_batches, collate, drop_from_bags
 from .calibrate import fit_temperature
 from .config import TrainConfig
 from .data import Corpus
@@ -139,7 +139,7 @@ def make_optimizer(model: LyricsLSTM, cfg: TrainConfig, total_steps: int):
 
 def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor,
                cfg: TrainConfig, loss_scale: float = 1.0, plain: PlainView | None = None,
-               soft: torch.Tensor | None = None) -> tuple[float, float]:
+               soft: torch.Tensor | None = None, bags: list[torch.Tensor] | None = None) -> tuple[float, float]:
     """One global step: plain view, word dropout, forward, finite-loss check, backward, clipping, optimiser,
     schedule.
 
@@ -147,13 +147,17 @@ def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: tor
     ``loss_scale`` weighs this process's share of a global batch split across ranks (DDP averages gradients).
     ``plain`` reads a ``cfg.plain_share`` of batches as plain text would encode (see ``lyricsdash.augment``).
     ``soft`` (B, C): the teacher's probabilities, weighted ``cfg.distill`` in the loss (see ``lyricsdash.teacher``).
+    ``bags``: each row's song as a bag of distinct ids (``cfg.context``), a ``cfg.context_dropout`` of each left out.
     """
     if plain is not None and cfg.plain_share > 0 and torch.rand(()).item() < cfg.plain_share:
         tokens, lengths = plain(tokens, lengths)
+        bags = None if bags is None else plain.bags(bags)
     if cfg.word_dropout > 0:
         drop = (torch.rand(tokens.shape, device=tokens.device) < cfg.word_dropout) & (tokens != PAD_ID)
         tokens = tokens.masked_fill(drop, UNK_ID)
-    logits = model(tokens, lengths)  # (B, C)
+    if bags is not None:
+        bags = drop_from_bags(bags, cfg.context_dropout)
+    logits = model(tokens, lengths, bags)  # (B, C)
     loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
     if soft is not None and cfg.distill > 0:
         loss = (1 - cfg.distill) * loss + cfg.distill * F.cross_entropy(logits, soft)
@@ -261,7 +265,8 @@ class _Loop:
         try:
             loss, acc = train_step(self.net, self.opt, self.sched, tokens.to(self.device), lengths,
                                    self.seq_labels[part].to(self.device), self.cfg, weight, self.plain,
-                                   None if self.soft is None else self.soft[part].to(self.device))
+                                   None if self.soft is None else self.soft[part].to(self.device),
+                                   bags_of(self.data.train, part) if self.cfg.context == "bag" else None)
         except TrainingError as e:
             raise TrainingError(f"Step {self.step + 1}: {e}") from None
         except RuntimeError as e:  # under DDP, the gradient all-reduce fails when a peer is gone

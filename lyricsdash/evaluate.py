@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .batches import Samples, collate, sorted_batches
+from .batches import Samples, bags_of, collate, sorted_batches
 from .model import LyricsLSTM
 
 
@@ -20,7 +20,8 @@ class EvalSet:
         self.batches = []
         for idx in sorted_batches(samples.lengths):
             tokens, lengths = collate([samples.seqs[i] for i in idx])
-            self.batches.append((tokens.to(device), lengths, torch.as_tensor(samples.song[idx], device=device)))
+            bags = [b.to(device) for b in bags_of(samples, idx)]  # each sequence's song, read as a bag
+            self.batches.append((tokens.to(device), lengths, torch.as_tensor(samples.song[idx], device=device), bags))
         self.counts = torch.bincount(torch.as_tensor(samples.song), minlength=self.n_songs).clamp(min=1)
 
     def song_log_probs(self, model: LyricsLSTM) -> torch.Tensor:
@@ -34,8 +35,8 @@ class EvalSet:
         was_training = model.training
         model.eval()
         total = None
-        for tokens, lengths, song in self.batches:
-            logp = F.log_softmax(model(tokens, lengths).float(), dim=-1)  # (B, C)
+        for tokens, lengths, song, bags in self.batches:
+            logp = F.log_softmax(model(tokens, lengths, bags).float(), dim=-1)  # (B, C)
             if total is None:
                 total = torch.zeros(self.n_songs, logp.shape[1], device=logp.device)
             total.index_add_(0, song, logp)

@@ -21,6 +21,11 @@ their panels' estimates and their score changes) exceeds ``tol`` nats (or half a
 change, if larger: ``allowed_gap``), the panels that hold half of it are halved (down to ``2**-max_depth`` of
 the path, within ``max_points`` gradient points a song). The song's completeness gap is then under that; any gap
 that remains is reported (``Explanation.gap``), never hidden.
+
+Song context (``LyricsLSTM.context_logits``): every window's logits also hold ``A . mean_v e_v + b`` over the
+song's n distinct words v, the same for all windows. It is linear in the words' vectors, so its share needs no
+integral: word v adds ``w . A (e_v - e_unk) / n`` (the baseline's bag is ``<unk>`` alone), split evenly over v's
+places in the song. These shares sum exactly to the context's part of the score change.
 """
 
 from __future__ import annotations
@@ -190,5 +195,25 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
     per_word = np.zeros(len(ids))
     for row, s in enumerate(starts):
         per_word[s:s + size] += attr[row] / len(starts)  # the song's score is the windows' mean
-    return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, float(s1.mean()),
-                       float(s0.mean()), used, list(starts))
+    score, base = float(s1.mean()), float(s0.mean())
+    if model.context_head is not None:
+        shares, bag_score, bag_base = context_shares(model, ids, w)
+        per_word += shares
+        score, base = score + bag_score, base + bag_base
+    return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, score, base, used, list(starts))
+
+
+@torch.no_grad()
+def context_shares(model: LyricsLSTM, ids: list[int], w: torch.Tensor) -> tuple[np.ndarray, float, float]:
+    """The song context's part of the contrast ``w`` (C,) for a song of word ``ids`` -> (each place's share (T,),
+    the part with the song's bag, with the baseline's bag ``<unk>``)."""
+    device = w.device
+    bag = torch.unique(torch.tensor(ids, device=device))  # (n,) as batches.encode builds it
+    emb, head = model.embedding.weight, model.context_head
+    per_distinct = (emb[bag] - emb[UNK_ID]) @ head.weight.T @ w / len(bag)  # (n,) w . A (e_v - e_unk) / n
+    place = torch.searchsorted(bag, torch.tensor(ids, device=device))  # (T,) each place's distinct word
+    counts = torch.bincount(place, minlength=len(bag))  # (n,)
+    shares = (per_distinct / counts)[place]  # (T,)
+    bag_score = float(model.context_logits([bag]) @ w)
+    bag_base = float(model.context_logits([torch.tensor([UNK_ID], device=device)]) @ w)
+    return shares.cpu().numpy(), bag_score, bag_base

@@ -12,6 +12,15 @@ No pad ever reaches the answer. Each LSTM layer reads only real positions:
 Pooling (last real hidden state, mean or max over real tokens) also looks only at real positions, so a
 song's logits are the same alone, in a batch with a much longer song, or with extra pad columns.
 
+Song context (``context``, on by default). A window is short (64 words), and a linear model over whole songs
+beats the same model read through windows by several points (``bench/results.md``, section teacher-windows):
+a song's vocabulary says more about its artist than any stretch of it. So each window may also read its
+whole song as a bag: the mean embedding of the song's distinct words (``batches.Samples.bags``), through a
+linear layer added to the window's logits. The bag shares the embedding, so the naive-Bayes start and every
+update serve both readings; the words' order still reaches the answer through the LSTM alone. The bag term is
+the same for all windows of a song, so a song's score still is the mean of its windows' scores, and its
+explanation is exact (linear in the bag: ``lyricsdash.explain``).
+
 ``temperature`` (a buffer, 1 until ``lyricsdash.calibrate`` fits it after training) divides song-level scores;
 it never changes which artist wins.
 """
@@ -21,6 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -41,13 +51,14 @@ class ModelSpec:
     pooling: str
     nb_channel: int = 0  # width of a frozen NB channel beside the embedding (0 = none); older runs lack it
     nb_logits: bool = False  # add the mean frozen NB score of the real words to the logits (learned scale)
+    context: bool = False  # each window also reads its song's bag of distinct words; older runs lack it
 
     @classmethod
     def from_config(cls, cfg, vocab_size: int, num_classes: int) -> ModelSpec:
         """The model part of a ``TrainConfig`` (its defaults are the only defaults)."""
         return cls(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
                    cfg.dropout, cfg.pooling, num_classes if cfg.nb_channel == "input" else 0,
-                   cfg.nb_channel == "logits")
+                   cfg.nb_channel == "logits", cfg.context == "bag")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,13 +81,28 @@ class LyricsLSTM(nn.Module):
                                             bidirectional=spec.bidirectional) for n in sizes)
         self.dropout = nn.Dropout(spec.dropout)
         self.head = nn.Linear(spec.hidden_size * self.dirs, spec.num_classes)
+        self.context_head = nn.Linear(spec.embed_dim, spec.num_classes) if spec.context else None
         self.use_packing: bool | None = None  # None: pack on CUDA only; tests force either path
         # song scores are divided by this before the softmax (lyricsdash.calibrate fits it on validation songs)
         self.register_buffer("temperature", torch.ones(()))
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1 -> logits (B, C)."""
-        return self.from_inputs(self.inputs(tokens), lengths)
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
+                bags: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1; ``bags``: B 1-D id tensors,
+        the distinct words of each row's song (needed when ``spec.context``) -> logits (B, C)."""
+        logits = self.from_inputs(self.inputs(tokens), lengths)
+        if self.context_head is None:
+            return logits
+        if bags is None or len(bags) != tokens.shape[0]:
+            raise ValueError("this model reads each window's song as a bag of words: pass one bag per row")
+        return logits + self.context_logits(bags)
+
+    def context_logits(self, bags: list[torch.Tensor]) -> torch.Tensor:
+        """B 1-D id tensors (each a song's distinct words, never empty) -> the bag's logits (B, C)."""
+        flat = torch.cat(bags).to(self.embedding.weight.device)  # (N,)
+        offsets = torch.tensor([0] + [len(b) for b in bags[:-1]], device=flat.device).cumsum(0)  # (B,)
+        mean = F.embedding_bag(flat, self.embedding.weight, offsets, mode="mean")  # (B, E)
+        return self.context_head(self.dropout(mean))  # (B, C)
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) -> each word's input vector (B, T, D): its embedding, then its frozen NB row if any.
@@ -147,4 +173,5 @@ def describe(model: LyricsLSTM) -> str:
     emb = f"Embedding({s.vocab_size}, {s.embed_dim})" + (f" + frozen NB({s.nb_channel})" if s.nb_channel else "")
     head = f"Linear({s.hidden_size * (2 if s.bidirectional else 1)}, {s.num_classes})"
     return (f"{emb} -> {lstm} over real positions only -> {s.pooling}-pool -> Dropout({s.dropout}) -> {head}"
-            + (" + scale x mean frozen NB score" if s.nb_logits else ""))
+            + (" + scale x mean frozen NB score" if s.nb_logits else "")
+            + (f" + Linear({s.embed_dim}, {s.num_classes}) of the song's mean word embedding" if s.context else ""))

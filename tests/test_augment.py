@@ -22,3 +22,12 @@ def test_lower_case_tokens_only_lose_their_punctuation():
     tokens, lengths = collate([torch.tensor(vocab.encode(tokenize("a, b. c!", "words+punct")))])
     out, n = PlainView(vocab, "words+punct")(tokens, lengths)
     assert [vocab.itos[i] for i in out[0, : int(n[0])]] == ["a", "b", "c"]
+
+
+def test_a_plain_bag_holds_the_distinct_plain_ids_of_the_song():
+    vocab = Vocab.build([tokenize("The cat, the hat!", "cased+punct")])
+    view = PlainView(vocab, "cased+punct")
+    bag = torch.unique(torch.tensor(vocab.encode(tokenize("The cat, the hat!", "cased+punct"))))
+    (out, only_marks) = view.bags([bag, torch.tensor(vocab.encode([",", "!"]))])
+    assert out.tolist() == sorted(vocab.encode(["the", "cat", "hat"]))  # "The" and "the" are one plain word
+    assert only_marks.tolist() == [UNK_ID]

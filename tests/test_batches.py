@@ -33,3 +33,23 @@ def test_sorted_batches_stay_under_the_token_cap():
     batches = sorted_batches(lengths, max_tokens=4000)
     assert sorted(np.concatenate(batches).tolist()) == list(range(300))
     assert all(len(b) * lengths[b].max() <= 4000 or len(b) == 1 for b in batches)
+
+
+def test_each_song_bag_holds_the_distinct_words_read_and_dropping_never_empties_one():
+    import torch
+
+    from lyricsdash.batches import bags_of, drop_from_bags, encode
+    from lyricsdash.config import TrainConfig
+    from lyricsdash.text import Vocab
+
+    songs = [["a", "b", "a", "c"] * 10, ["c", "zz"], []]
+    vocab = Vocab.build(songs[:1], min_freq=1)
+    samples = encode(songs, [0, 1, 0], vocab, TrainConfig(window=8, stride=4, max_len=30))
+    assert [b.tolist() for b in samples.bags] == [sorted(vocab.encode(["a", "b", "c"])),
+                                                  sorted(vocab.encode(["c", "zz"])), [UNK_ID]]
+    assert [b.tolist() for b in bags_of(samples, [0, len(samples.seqs) - 1])] == [samples.bags[0].tolist(), [UNK_ID]]
+    torch.manual_seed(0)
+    big = [torch.arange(2, 1002)]
+    assert 850 < len(drop_from_bags(big, 0.1)[0]) < 950
+    assert all(len(b) == 1 for b in drop_from_bags([torch.tensor([5])] * 20, 0.9))
+    assert drop_from_bags(big, 0.0) is big

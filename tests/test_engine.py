@@ -193,10 +193,10 @@ def test_plain_share_one_feeds_the_model_plain_ids_and_zero_the_text_as_written(
     read = []
     forward = LyricsLSTM.forward
 
-    def spy(self, tokens, lengths):
-        if self.training:
-            read.append(tokens[tokens > 1].tolist())
-        return forward(self, tokens, lengths)
+    def spy(self, tokens, lengths, bags=None):
+        if self.training:  # the windows, and the songs' bags of words read beside them (song context)
+            read.append(tokens[tokens > 1].tolist() + [i for bag in bags for i in bag.tolist() if i > 1])
+        return forward(self, tokens, lengths, bags)
 
     monkeypatch.setattr(LyricsLSTM, "forward", spy)
     commas = corpus.train.assign(text=corpus.train["text"].str.replace(" ", ", ", n=3))

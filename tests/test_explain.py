@@ -25,6 +25,19 @@ def trained(tmp_path_factory):
     return Predictor.from_run(rec.dir), corpus
 
 
+@pytest.fixture(scope="module")
+def trained_windows_alone(tmp_path_factory):
+    """The same without song context: its windows' scores change by a few nats, not the tens of nats of a model
+    that also reads the whole (toy, easily told apart) song, where a fixed grid of 256 steps never converges."""
+    from lyricsdash.demo import demo_corpus
+
+    corpus = demo_corpus()
+    rec = RunRecorder(tmp_path_factory.mktemp("runs"))
+    train(corpus, TrainConfig(embed_dim=16, hidden_size=32, epochs=4, batch_size=16, min_freq=1, baselines=False,
+                              context="off"), [rec])
+    return Predictor.from_run(rec.dir), corpus
+
+
 def test_completeness_on_every_test_song_of_a_trained_model(trained):
     """Integrated Gradients' completeness: the words' contributions add up to the score change."""
     predictor, corpus = trained
@@ -147,7 +160,7 @@ def _windows(predictor, text):
     return x, unk, lengths, w
 
 
-def test_integrated_gradients_agree_with_captum(trained):
+def test_integrated_gradients_agree_with_captum(trained_windows_alone):
     """Captum's IntegratedGradients (Gauss-Legendre, 256 steps) is the reference, on every window where it
     converges (its own attributions add up to the window's score change within 1e-3 nats). From the all-<unk>
     song the path is so steep near its start that a fixed grid of 256 steps never converges there, so both
@@ -157,7 +170,7 @@ def test_integrated_gradients_agree_with_captum(trained):
 
     from lyricsdash.explain import integrated_gradients
 
-    predictor, corpus = trained
+    predictor, corpus = trained_windows_alone
     m, compared = predictor.model, 0
     for text in list(corpus.test["text"])[:6]:
         x, unk, lengths, w = _windows(predictor, text)
@@ -190,3 +203,20 @@ def test_explaining_and_highlighting_a_paste_reads_it_once(trained, monkeypatch)
     html = lyrics_html(e)
     assert len(calls) == 1 and "harbor" in html  # one tokenizing pass for both; highlighting only renders
     assert e.windows and e.windows[0] == 0 and len(e.spans) == len(e.words)
+
+
+def test_the_song_contexts_share_is_exact_and_split_over_each_words_places(trained):
+    """The bag's part of the score is linear in the words' vectors: its shares need no integral and add up."""
+    from lyricsdash.explain import context_shares
+
+    predictor, corpus = trained
+    m = predictor.model
+    assert m.context_head is not None  # the default reads song context
+    ids = predictor.vocab.encode(tokenize(corpus.test["text"].iloc[0], predictor.cfg.tokens)) + [1, 1]
+    w = contrast(predictor.labels, predictor.labels[0], None) / m.temperature
+    shares, with_bag, baseline = context_shares(m, ids, w)
+    assert float(shares.sum()) == pytest.approx(with_bag - baseline, abs=1e-5)
+    first = ids[0]
+    places = [i for i, v in enumerate(ids) if v == first]
+    assert np.allclose(shares[places], shares[places[0]]) and abs(shares[places[0]]) > 0
+    assert shares[-2:].tolist() == [0.0, 0.0]  # unknown words: the baseline's own bag

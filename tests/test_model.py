@@ -77,3 +77,27 @@ def test_the_aligned_path_trains_like_packing():
         model(*collate([torch.randint(2, 50, (n,)) for n in (12, 5, 30)])).sum().backward()
         grads.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
     assert torch.allclose(grads[0], grads[1], atol=1e-5)
+
+
+def test_song_context_lets_words_outside_the_window_count():
+    """With context, a window's logits also read its song's bag of words; without, the bag is ignored."""
+    torch.manual_seed(0)
+    spec = ModelSpec(50, 3, 8, 12, 1, True, 0.0, "mean", context=True)
+    model = LyricsLSTM(spec).eval()
+    tokens, lengths = collate([torch.tensor([3, 4, 5]), torch.tensor([3, 4, 5])])
+    bags = [torch.tensor([3, 4, 5]), torch.tensor([3, 4, 5, 40, 41])]  # the same window, from two songs
+    with torch.no_grad():
+        logits = model(tokens, lengths, bags)
+    assert not torch.allclose(logits[0], logits[1], atol=1e-4)
+    assert "of the song's mean word embedding" in describe(model)
+    with pytest.raises(ValueError, match="one bag per row"):
+        model(tokens, lengths)
+    alone = _model("mean", True)
+    with torch.no_grad():
+        read = alone(tokens, lengths, bags)
+    assert torch.allclose(read[0], read[1]) and "context_head.weight" not in alone.state_dict()
+
+
+def test_a_spec_saved_before_song_context_rebuilds_windows_alone():
+    saved = {k: v for k, v in ModelSpec(50, 3, 8, 12, 1, True, 0.0, "mean").to_dict().items() if k != "context"}
+    assert LyricsLSTM(ModelSpec(**saved)).context_head is None
