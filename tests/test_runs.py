@@ -76,6 +76,21 @@ def test_a_run_saved_before_runs_chose_their_repeats_reads_every_line(finished_r
     assert every_line.words == 10
 
 
+def test_a_run_saved_before_song_context_loads_reads_windows_alone_and_resumes_so(finished_run):
+    d, _ = finished_run
+    blob = torch.load(d / "model.pt", weights_only=True)
+    assert blob["model_spec"]["context"]  # the default reads song context
+    lone = {k: v for k, v in blob["state_dict"].items() if not k.startswith("context_head.")}
+    spec = {k: v for k, v in blob["model_spec"].items() if k != "context"}
+    torch.save({**blob, "model_spec": spec, "state_dict": lone}, d / "model.pt")
+    config = json.loads((d / "config.json").read_text())
+    del config["context"], config["context_dropout"]
+    (d / "config.json").write_text(json.dumps(config))
+    model, _, _, cfg = RunFolder(d).load()
+    assert model.context_head is None and cfg.context == "off"  # a resumed training rebuilds the same model
+    assert Predictor.from_run(d).predict("Sea, WAVE harbor!").probabilities
+
+
 def test_a_killed_run_lists_as_interrupted_with_its_metrics(finished_run, runs_dir):
     d, _ = finished_run
     s = json.loads((d / "summary.json").read_text())
