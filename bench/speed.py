@@ -61,8 +61,7 @@ def engine_tokens_per_s(data, cfg: TrainConfig, steps, seed) -> float:
     for i in range(steps):
         idx = batches[i % len(batches)]
         x, lengths = collate([data.train.seqs[j] for j in idx])
-        train_step(model, opt, sched, x, lengths, y_all[idx], cfg,
-                   bags=bags_of(data.train, idx) if cfg.context == "bag" else None)
+        train_step(model, opt, sched, x, lengths, y_all[idx], cfg, bags=bags_of(data.train, idx))
         tokens += int(lengths.sum())
     return tokens / (time.perf_counter() - t0)
 

@@ -43,9 +43,14 @@ class PlainView:
         return out, new_len.to(lengths.device)
 
     def bags(self, bags: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Songs' bags of distinct ids -> the bags of their plain texts (a bag of punctuation alone: ``<unk>``)."""
-        out = []
-        for bag in bags:
-            ids = self.plain.to(bag.device)[bag[~self.mark.to(bag.device)[bag]]]
-            out.append(torch.unique(ids) if len(ids) else torch.tensor([UNK_ID], device=bag.device))
-        return out
+        """Songs' bags of distinct ids -> the bags of their plain texts, each sorted (a bag of punctuation alone:
+        ``<unk>``). One pass over all bags: it runs in half of the training steps."""
+        dev = bags[0].device
+        flat = torch.cat(bags)  # (N,)
+        song = torch.repeat_interleave(torch.arange(len(bags), device=dev),
+                                       torch.tensor([len(b) for b in bags], device=dev))  # (N,)
+        keep = ~self.mark.to(dev)[flat]
+        v = len(self.plain)
+        key = torch.unique(song[keep] * v + self.plain.to(dev)[flat[keep]])  # sorted by song, then by plain id
+        per_song = torch.bincount(key // v, minlength=len(bags)).tolist()
+        return [b if len(b) else torch.tensor([UNK_ID], device=dev) for b in torch.split(key % v, per_song)]

@@ -71,10 +71,15 @@ def encode(token_lists: list[list[str]], labels, vocab: Vocab, cfg) -> Samples:
         parts = split_ids(vocab.encode(tokens), cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride)
         seqs += [torch.tensor(part, dtype=torch.long) for part in parts]
         song += [i] * len(parts)
-        bags.append(torch.unique(torch.cat(seqs[-len(parts):])))
+        bags.append(song_bag(torch.cat(seqs[-len(parts):])))
     n = len(token_lists)
     lab = np.asarray(labels if labels is not None else [-1] * n, dtype=np.int64)
     return Samples(seqs, np.asarray(song, dtype=np.int64), lab, n, bags)
+
+
+def song_bag(ids) -> torch.Tensor:
+    """The ids a song's sequences read -> its bag: the distinct ids, sorted (what song context reads)."""
+    return torch.unique(torch.as_tensor(ids, dtype=torch.long))
 
 
 def bags_of(samples: Samples, idx) -> list[torch.Tensor]:

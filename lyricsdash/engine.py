@@ -147,8 +147,11 @@ def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: tor
     ``loss_scale`` weighs this process's share of a global batch split across ranks (DDP averages gradients).
     ``plain`` reads a ``cfg.plain_share`` of batches as plain text would encode (see ``lyricsdash.augment``).
     ``soft`` (B, C): the teacher's probabilities, weighted ``cfg.distill`` in the loss (see ``lyricsdash.teacher``).
-    ``bags``: each row's song as a bag of distinct ids (``cfg.context``), a ``cfg.context_dropout`` of each left out.
+    ``bags``: each row's song as a bag of distinct ids, read with ``cfg.context=bag`` (a ``cfg.context_dropout`` of
+    each left out) and ignored otherwise.
     """
+    if cfg.context != "bag":
+        bags = None  # each window alone: no bag, and no random draws for one
     if plain is not None and cfg.plain_share > 0 and torch.rand(()).item() < cfg.plain_share:
         tokens, lengths = plain(tokens, lengths)
         bags = None if bags is None else plain.bags(bags)
@@ -266,7 +269,7 @@ class _Loop:
             loss, acc = train_step(self.net, self.opt, self.sched, tokens.to(self.device), lengths,
                                    self.seq_labels[part].to(self.device), self.cfg, weight, self.plain,
                                    None if self.soft is None else self.soft[part].to(self.device),
-                                   bags_of(self.data.train, part) if self.cfg.context == "bag" else None)
+                                   bags_of(self.data.train, part))
         except TrainingError as e:
             raise TrainingError(f"Step {self.step + 1}: {e}") from None
         except RuntimeError as e:  # under DDP, the gradient all-reduce fails when a peer is gone

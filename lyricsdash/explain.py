@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .batches import split_ids, window_starts
+from .batches import song_bag, split_ids, window_starts
 from .model import LyricsLSTM
 from .text import UNK, UNK_ID, Vocab
 
@@ -208,7 +208,7 @@ def context_shares(model: LyricsLSTM, ids: list[int], w: torch.Tensor) -> tuple[
     """The song context's part of the contrast ``w`` (C,) for a song of word ``ids`` -> (each place's share (T,),
     the part with the song's bag, with the baseline's bag ``<unk>``)."""
     device = w.device
-    bag = torch.unique(torch.tensor(ids, device=device))  # (n,) as batches.encode builds it
+    bag = song_bag(ids).to(device)  # (n,)
     emb, head = model.embedding.weight, model.context_head
     per_distinct = (emb[bag] - emb[UNK_ID]) @ head.weight.T @ w / len(bag)  # (n,) w . A (e_v - e_unk) / n
     place = torch.searchsorted(bag, torch.tensor(ids, device=device))  # (T,) each place's distinct word

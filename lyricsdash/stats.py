@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pandas as pd
 
-from .batches import bucket_batches
+from .batches import bucket_batches, song_bag
 from .config import TrainConfig
 from .data import Corpus
 from .model import LyricsLSTM, ModelSpec, count_parameters, describe
@@ -68,7 +68,7 @@ def measure_tokens_per_s(cfg: TrainConfig, vocab_size: int, num_classes: int, se
     b, t = cfg.batch_size, max(1, seq_len)
     tokens = torch.randint(2, max(3, vocab_size), (b, t), generator=gen)  # (B, T)
     lengths, y = torch.full((b,), t), torch.randint(0, num_classes, (b,), generator=gen)
-    bags = [row.unique() for row in tokens] if cfg.context == "bag" else None  # a song's bag: its window's words
+    bags = [song_bag(row) for row in tokens]  # each row's song: its window's words (read with song context only)
     train_step(model, opt, sched, tokens, lengths, y, cfg, bags=bags)  # warm-up
     t0 = time.perf_counter()
     for _ in range(steps):

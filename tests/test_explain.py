@@ -13,29 +13,27 @@ from lyricsdash.recorder import RunRecorder
 from lyricsdash.text import Vocab, tokenize
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A default-shaped model (NB init, windows, BiLSTM 32) trained on the demo corpus."""
+def _trained(tmp_path_factory, **changes):
     from lyricsdash.demo import demo_corpus
 
     corpus = demo_corpus()
     rec = RunRecorder(tmp_path_factory.mktemp("runs"))
-    train(corpus, TrainConfig(embed_dim=16, hidden_size=32, epochs=4, batch_size=16, min_freq=1, baselines=False),
-          [rec])
+    train(corpus, TrainConfig(embed_dim=16, hidden_size=32, epochs=4, batch_size=16, min_freq=1, baselines=False,
+                              **changes), [rec])
     return Predictor.from_run(rec.dir), corpus
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A default-shaped model (NB init, windows, song context, BiLSTM 32) trained on the demo corpus."""
+    return _trained(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def trained_windows_alone(tmp_path_factory):
     """The same without song context: its windows' scores change by a few nats, not the tens of nats of a model
     that also reads the whole (toy, easily told apart) song, where a fixed grid of 256 steps never converges."""
-    from lyricsdash.demo import demo_corpus
-
-    corpus = demo_corpus()
-    rec = RunRecorder(tmp_path_factory.mktemp("runs"))
-    train(corpus, TrainConfig(embed_dim=16, hidden_size=32, epochs=4, batch_size=16, min_freq=1, baselines=False,
-                              context="off"), [rec])
-    return Predictor.from_run(rec.dir), corpus
+    return _trained(tmp_path_factory, context="off")
 
 
 def test_completeness_on_every_test_song_of_a_trained_model(trained):
