@@ -43,14 +43,21 @@ class PlainView:
         return out, new_len.to(lengths.device)
 
     def bags(self, bags: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Songs' bags of distinct ids -> the bags of their plain texts, each sorted (a bag of punctuation alone:
-        ``<unk>``). One pass over all bags: it runs in half of the training steps."""
+        """Songs' bags (``batches.song_bag``) -> the bags of their plain texts, each sorted (a bag whose words are
+        all punctuation: ``<unk>`` for them). N-gram ids stay: ``text.char_grams`` folds case and reads no marks.
+        One pass over all bags: it runs in half of the training steps."""
         dev = bags[0].device
         flat = torch.cat(bags)  # (N,)
         song = torch.repeat_interleave(torch.arange(len(bags), device=dev),
                                        torch.tensor([len(b) for b in bags], device=dev))  # (N,)
-        keep = ~self.mark.to(dev)[flat]
         v = len(self.plain)
-        key = torch.unique(song[keep] * v + self.plain.to(dev)[flat[keep]])  # sorted by song, then by plain id
-        per_song = torch.bincount(key // v, minlength=len(bags)).tolist()
-        return [b if len(b) else torch.tensor([UNK_ID], device=dev) for b in torch.split(key % v, per_song)]
+        word, w = flat < v, flat.clamp(max=v - 1)  # (N,) each; ids from v on are n-grams
+        keep = ~(word & self.mark.to(dev)[w])
+        ids, song = torch.where(word, self.plain.to(dev)[w], flat)[keep], song[keep]
+        has_word = torch.zeros(len(bags), dtype=torch.bool, device=dev)
+        has_word[song[ids < v]] = True
+        lone = torch.nonzero(~has_word).flatten()
+        song, ids = torch.cat([song, lone]), torch.cat([ids, torch.full_like(lone, UNK_ID)])
+        n = max(v, int(flat.max()) + 1)
+        key = torch.unique(song * n + ids)  # sorted by song, then by plain id
+        return list(torch.split(key % n, torch.bincount(key // n, minlength=len(bags)).tolist()))

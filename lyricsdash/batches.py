@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .text import PAD_ID, UNK, UNK_ID, Vocab
+from .text import PAD_ID, UNK, UNK_ID, Vocab, char_grams
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Samples:
     song: np.ndarray  # (N,) index of the song each sequence comes from
     labels: np.ndarray  # (num_songs,) class id per song, -1 when unknown
     n_songs: int
-    bags: list[torch.Tensor]  # (num_songs,) each song's distinct ids read, sorted (the model's song context)
+    bags: list[torch.Tensor]  # (num_songs,) each song's bag, sorted (the model's song context; see song_bag)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -71,15 +71,24 @@ def encode(token_lists: list[list[str]], labels, vocab: Vocab, cfg) -> Samples:
         parts = split_ids(vocab.encode(tokens), cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride)
         seqs += [torch.tensor(part, dtype=torch.long) for part in parts]
         song += [i] * len(parts)
-        bags.append(song_bag(torch.cat(seqs[-len(parts):])))
+        bags.append(song_bag(torch.cat(seqs[-len(parts):]), song_grams(tokens[:cfg.max_len], cfg, len(vocab))))
     n = len(token_lists)
     lab = np.asarray(labels if labels is not None else [-1] * n, dtype=np.int64)
     return Samples(seqs, np.asarray(song, dtype=np.int64), lab, n, bags)
 
 
-def song_bag(ids) -> torch.Tensor:
-    """The ids a song's sequences read -> its bag: the distinct ids, sorted (what song context reads)."""
-    return torch.unique(torch.as_tensor(ids, dtype=torch.long))
+def song_bag(ids, grams=()) -> torch.Tensor:
+    """The ids a song's sequences read (and its ``song_grams``) -> its bag: the distinct ids, sorted (what song
+    context reads). Word ids come first, then n-gram ids, which start after the vocabulary's."""
+    return torch.unique(torch.cat([torch.as_tensor(ids, dtype=torch.long), torch.as_tensor(grams, dtype=torch.long)]))
+
+
+def song_grams(tokens: list[str], cfg, vocab_size: int) -> list[int]:
+    """A song's tokens read -> the bag ids of their character n-grams (``text.char_grams`` + vocab_size), with
+    context=bag+chars; else none."""
+    if cfg.context != "bag+chars":
+        return []
+    return [vocab_size + g for g in char_grams(tokens, cfg.char_buckets)]
 
 
 def bags_of(samples: Samples, idx) -> list[torch.Tensor]:

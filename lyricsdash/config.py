@@ -78,13 +78,19 @@ class TrainConfig:
                      "window/stride windows.", lo=1, hi=2000,
                      label="Window stride (words)", group="Varied length",
                      steps=[1, 2, 4, 8, 16, 24, 32, 48, 64, 128, 256, 512, 1024, 2000])
-    context: str = _f("bag", "'bag': each window also reads its whole song as a bag of its distinct words (the mean "
-                      "of their embeddings, through a linear layer added to the window's logits), so that words "
-                      "outside the window count too; 'off': each window alone.", choices=("off", "bag"),
+    context: str = _f("bag+chars", "'bag': each window also reads its whole song as a bag of its distinct words "
+                      "(the mean of their embeddings, through a linear layer added to the window's logits), so "
+                      "that words outside the window count too; 'bag+chars': that, and the mean of the song's "
+                      "character 2-5-grams (hashed into char_buckets), which carry spelling, affixes and rare "
+                      "words; 'off': each window alone.", choices=("off", "bag", "bag+chars"),
                       label="Song context", group="Varied length")
     context_dropout: float = _f(0.2, "Share of a training song's distinct words left out of its bag at each step "
                                 "(regulariser: every window of a training song sees the same bag).", lo=0.0, hi=0.9,
                                 label="Song-context word dropout", group="Varied length")
+    char_buckets: int = _f(32768, "Hash buckets of the song context's character n-grams (context=bag+chars): "
+                           "fewer share more n-grams per bucket; more cost memory and time.", lo=1024, hi=1 << 20,
+                           label="Character n-gram buckets", group="Varied length",
+                           steps=[1 << i for i in range(10, 21)])
     # --- vocabulary --------------------------------------------------------
     tokens: str = _f("cased+punct", "What the model reads: 'words' (lower-case words, punctuation dropped), "
                      "'words+punct' (lower-case words and each punctuation mark) or 'cased+punct' (words as "

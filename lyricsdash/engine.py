@@ -132,8 +132,9 @@ def _lr_lambda(cfg: TrainConfig, total: int):
 
 def make_optimizer(model: LyricsLSTM, cfg: TrainConfig, total_steps: int):
     """-> (optimizer, scheduler) as the engine trains with them."""
+    # fused: one kernel per step for all tensors; on CPU the per-tensor loop took 15 % of a default step
     opt = (torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam)(
-        model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, total_steps))
 
 
@@ -147,10 +148,10 @@ def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: tor
     ``loss_scale`` weighs this process's share of a global batch split across ranks (DDP averages gradients).
     ``plain`` reads a ``cfg.plain_share`` of batches as plain text would encode (see ``lyricsdash.augment``).
     ``soft`` (B, C): the teacher's probabilities, weighted ``cfg.distill`` in the loss (see ``lyricsdash.teacher``).
-    ``bags``: each row's song as a bag of distinct ids, read with ``cfg.context=bag`` (a ``cfg.context_dropout`` of
-    each left out) and ignored otherwise.
+    ``bags``: each row's song as a bag of distinct ids (``batches.song_bag``), read with song context (a
+    ``cfg.context_dropout`` of each left out) and ignored with context=off.
     """
-    if cfg.context != "bag":
+    if cfg.context == "off":
         bags = None  # each window alone: no bag, and no random draws for one
     if plain is not None and cfg.plain_share > 0 and torch.rand(()).item() < cfg.plain_share:
         tokens, lengths = plain(tokens, lengths)

@@ -25,7 +25,9 @@ that remains is reported (``Explanation.gap``), never hidden.
 Song context (``LyricsLSTM.context_logits``): every window's logits also hold ``A . mean_v e_v + b`` over the
 song's n distinct words v, the same for all windows. It is linear in the words' vectors, so its share needs no
 integral: word v adds ``w . A (e_v - e_unk) / n`` (the baseline's bag is ``<unk>`` alone), split evenly over v's
-places in the song. These shares sum exactly to the context's part of the score change.
+places in the song. With character n-grams (context=bag+chars) the bag also holds ``A' . mean_g c_g + b'`` over the
+song's m distinct n-grams g (the baseline has none: ``b'`` alone); n-gram g adds ``w . A' c_g / m``, split evenly
+over the places whose word holds g. These shares sum exactly to the context's part of the score change.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import torch
 
 from .batches import song_bag, split_ids, window_starts
 from .model import LyricsLSTM
-from .text import UNK, UNK_ID, Vocab
+from .text import UNK, UNK_ID, Vocab, char_grams
 
 TOL = 0.01  # nats: the completeness gap allowed per song, or REL_TOL of its score change if that is larger
 REL_TOL = 0.005
@@ -197,23 +199,41 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
         per_word[s:s + size] += attr[row] / len(starts)  # the song's score is the windows' mean
     score, base = float(s1.mean()), float(s0.mean())
     if model.context_head is not None:
-        shares, bag_score, bag_base = context_shares(model, ids, w)
+        shares, bag_score, bag_base = context_shares(model, ids, words, w)
         per_word += shares
         score, base = score + bag_score, base + bag_base
     return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, score, base, used, list(starts))
 
 
 @torch.no_grad()
-def context_shares(model: LyricsLSTM, ids: list[int], w: torch.Tensor) -> tuple[np.ndarray, float, float]:
-    """The song context's part of the contrast ``w`` (C,) for a song of word ``ids`` -> (each place's share (T,),
-    the part with the song's bag, with the baseline's bag ``<unk>``)."""
-    device = w.device
-    bag = song_bag(ids).to(device)  # (n,)
+def context_shares(model: LyricsLSTM, ids: list[int], words: list[str],
+                   w: torch.Tensor) -> tuple[np.ndarray, float, float]:
+    """The song context's part of the contrast ``w`` (C,) for a song of ``words`` (their ``ids``) -> (each place's
+    share (T,), the part with the song's bag, with the baseline's bag ``<unk>``)."""
+    device, v, buckets = w.device, model.spec.vocab_size, model.spec.char_buckets
+    grams = [v + g for g in char_grams(words, buckets)] if buckets else []  # as batches.song_grams
+    bag = song_bag(ids).to(device)  # (n,) the words alone
     emb, head = model.embedding.weight, model.context_head
     per_distinct = (emb[bag] - emb[UNK_ID]) @ head.weight.T @ w / len(bag)  # (n,) w . A (e_v - e_unk) / n
     place = torch.searchsorted(bag, torch.tensor(ids, device=device))  # (T,) each place's distinct word
     counts = torch.bincount(place, minlength=len(bag))  # (n,)
-    shares = (per_distinct / counts)[place]  # (T,)
-    bag_score = float(model.context_logits([bag]) @ w)
+    shares = (per_distinct / counts)[place].cpu().numpy()  # (T,)
+    if grams:
+        shares += _gram_shares(model, grams, w, words)
+    bag_score = float(model.context_logits([song_bag(ids, grams).to(device)]) @ w)
     bag_base = float(model.context_logits([torch.tensor([UNK_ID], device=device)]) @ w)
-    return shares.cpu().numpy(), bag_score, bag_base
+    return shares, bag_score, bag_base
+
+
+def _gram_shares(model: LyricsLSTM, grams: list[int], w: torch.Tensor, words: list[str]) -> np.ndarray:
+    """Each place's share of the n-gram part of the contrast ``w``: w . A' c_g / m for each of the song's m
+    n-grams g, split evenly over the places whose word holds g -> (T,)."""
+    v, buckets = model.spec.vocab_size, model.spec.char_buckets
+    per_gram = model.char_table.weight[torch.tensor(grams, device=w.device) - v] @ model.char_head.weight.T @ w
+    per_gram = dict(zip(grams, (per_gram / len(grams)).tolist(), strict=True))  # bag id -> w . A' c_g / m
+    held = [[v + g for g in char_grams([word], buckets)] for word in words]  # each place's n-gram bag ids
+    places = {}
+    for gs in held:
+        for g in gs:
+            places[g] = places.get(g, 0) + 1
+    return np.array([sum(per_gram[g] / places[g] for g in gs) for gs in held])

@@ -21,6 +21,13 @@ update serve both readings; the words' order still reaches the answer through th
 the same for all windows of a song, so a song's score still is the mean of its windows' scores, and its
 explanation is exact (linear in the bag: ``lyricsdash.explain``).
 
+With ``char_buckets`` (context=bag+chars) the bag also holds the song's character 2-5-grams, hashed
+(``text.char_grams``; their ids follow the vocabulary's), and their mean embedding in a table of their own goes
+through a second linear layer. That is what the character TF-IDF baseline reads, and what a word id cannot
+carry: spelling ("lovin'", "gonna"), affixes, and the words too rare for the vocabulary, which are ``<unk>`` to
+the LSTM. On kaggle_dev20 it gained 3.4 points (bench/results.md, section chars). The table starts at zero, so
+the n-grams add nothing until training finds a use for them.
+
 ``temperature`` (a buffer, 1 until ``lyricsdash.calibrate`` fits it after training) divides song-level scores;
 it never changes which artist wins.
 """
@@ -35,6 +42,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .text import PAD_ID
+
+CHAR_DIM = 32  # the character n-grams' embedding width (a linear bag: more buys little, and costs each step)
 
 
 @dataclass
@@ -52,13 +61,16 @@ class ModelSpec:
     nb_channel: int = 0  # width of a frozen NB channel beside the embedding (0 = none); older runs lack it
     nb_logits: bool = False  # add the mean frozen NB score of the real words to the logits (learned scale)
     context: bool = False  # each window also reads its song's bag of distinct words; older runs lack it
+    char_buckets: int = 0  # the bag's hashed character n-grams (0 = none); older runs lack it
+    char_dim: int = 0  # width of their embedding
 
     @classmethod
     def from_config(cls, cfg, vocab_size: int, num_classes: int) -> ModelSpec:
         """The model part of a ``TrainConfig`` (its defaults are the only defaults)."""
         return cls(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
                    cfg.dropout, cfg.pooling, num_classes if cfg.nb_channel == "input" else 0,
-                   cfg.nb_channel == "logits", cfg.context == "bag")
+                   cfg.nb_channel == "logits", cfg.context != "off",
+                   *((cfg.char_buckets, CHAR_DIM) if cfg.context == "bag+chars" else (0, 0)))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +94,10 @@ class LyricsLSTM(nn.Module):
         self.dropout = nn.Dropout(spec.dropout)
         self.head = nn.Linear(spec.hidden_size * self.dirs, spec.num_classes)
         self.context_head = nn.Linear(spec.embed_dim, spec.num_classes) if spec.context else None
+        self.char_table = nn.Embedding(spec.char_buckets, spec.char_dim) if spec.char_buckets else None
+        self.char_head = nn.Linear(spec.char_dim, spec.num_classes) if spec.char_buckets else None
+        if self.char_table is not None:
+            nn.init.zeros_(self.char_table.weight)  # silent at the start: the NB-started words lead
         self.use_packing: bool | None = None  # None: pack on CUDA only; tests force either path
         # song scores are divided by this before the softmax (lyricsdash.calibrate fits it on validation songs)
         self.register_buffer("temperature", torch.ones(()))
@@ -98,11 +114,19 @@ class LyricsLSTM(nn.Module):
         return logits + self.context_logits(bags)
 
     def context_logits(self, bags: list[torch.Tensor]) -> torch.Tensor:
-        """B 1-D id tensors (each a song's distinct words, never empty) -> the bag's logits (B, C)."""
-        flat = torch.cat(bags).to(self.embedding.weight.device)  # (N,)
-        offsets = torch.tensor([0] + [len(b) for b in bags[:-1]], device=flat.device).cumsum(0)  # (B,)
-        mean = F.embedding_bag(flat, self.embedding.weight, offsets, mode="mean")  # (B, E)
-        return self.context_head(self.dropout(mean))  # (B, C)
+        """B 1-D id tensors (each a song's bag, ``batches.song_bag``: its distinct word ids, then its n-gram ids
+        offset by the vocabulary size) -> the bag's logits (B, C). An empty part of a bag reads as zeros."""
+        dev = self.embedding.weight.device
+        flat = torch.cat(bags).to(dev)  # (N,)
+        sizes = torch.tensor([len(b) for b in bags], device=dev)  # (B,)
+        is_word = flat < self.spec.vocab_size  # (N,)
+        song = torch.repeat_interleave(torch.arange(len(bags), device=dev), sizes)  # (N,) each id's bag
+        n_words = torch.bincount(song[is_word], minlength=len(bags))  # (B,)
+        logits = self.context_head(self.dropout(_bag_mean(self.embedding.weight, flat[is_word], n_words)))  # (B, C)
+        if self.char_table is None:
+            return logits
+        grams = flat[~is_word] - self.spec.vocab_size  # (N - words,)
+        return logits + self.char_head(self.dropout(_bag_mean(self.char_table.weight, grams, sizes - n_words)))
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) -> each word's input vector (B, T, D): its embedding, then its frozen NB row if any.
@@ -155,6 +179,12 @@ class LyricsLSTM(nn.Module):
         return out.masked_fill(~mask, float("-inf")).max(1).values  # (B, H * dirs)
 
 
+def _bag_mean(table: torch.Tensor, ids: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Rows of ``table`` (V, D) at ``ids`` (N,), bag after bag of ``counts`` (B,) ids -> each bag's mean (B, D);
+    an empty bag's is zero."""
+    return F.embedding_bag(ids, table, counts.cumsum(0) - counts, mode="mean")
+
+
 def _roll(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """Rotate each row of x (B, T, D) right by shift[b] positions along T."""
     t = torch.arange(x.shape[1], device=x.device)
@@ -174,4 +204,6 @@ def describe(model: LyricsLSTM) -> str:
     head = f"Linear({s.hidden_size * (2 if s.bidirectional else 1)}, {s.num_classes})"
     return (f"{emb} -> {lstm} over real positions only -> {s.pooling}-pool -> Dropout({s.dropout}) -> {head}"
             + (" + scale x mean frozen NB score" if s.nb_logits else "")
-            + (f" + Linear({s.embed_dim}, {s.num_classes}) of the song's mean word embedding" if s.context else ""))
+            + (f" + Linear({s.embed_dim}, {s.num_classes}) of the song's mean word embedding" if s.context else "")
+            + (f" + Linear({s.char_dim}, {s.num_classes}) of its mean character n-gram embedding "
+               f"({s.char_buckets} buckets)" if s.char_buckets else ""))

@@ -16,6 +16,11 @@ reader that counts every position lets the chorus outweigh the verses. TF-IDF ge
 sublinear term frequency; on kaggle_dev20 a linear model on plain term frequencies gains 4.2 points from reading
 each line once, and a neural bag of words 2.0 (bench/results.md, section repeats).
 
+Character n-grams (``char_grams``): a word's case-folded 2- to 5-letter pieces, a space each side, as the
+character TF-IDF baseline reads them, hashed (CRC-32, stable across machines and runs) into a fixed number of
+buckets. They reach the model through the song context (``TrainConfig.context``): spelling, affixes and the words
+too rare for the vocabulary, which a word's id cannot carry.
+
 Everything is read after Unicode NFKC with one kind of apostrophe; works for any script that Unicode calls
 letters (accents, Cyrillic, Arabic, CJK runs). An outer apostrophe ("lovin'") is a punctuation mark.
 """
@@ -25,9 +30,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -93,6 +100,25 @@ def plain(text: str) -> str:
 def is_mark(token: str) -> bool:
     """A punctuation-mark token (not a word)."""
     return len(token) == 1 and _WORD.fullmatch(token) is None
+
+
+GRAM_SIZES = range(2, 6)  # the character n-grams of a word, as the char TF-IDF baseline reads them
+
+
+def char_grams(tokens: Iterable[str], buckets: int) -> list[int]:
+    """Tokens -> the distinct hashed character n-grams of their words (in [0, buckets)), sorted. Punctuation
+    marks have none; case is folded, so a pasted plain text keeps its words' n-grams."""
+    grams = set()
+    for token in set(tokens):
+        if not is_mark(token) and token not in (PAD, UNK):
+            grams |= _word_grams(token, buckets)
+    return sorted(grams)
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_grams(word: str, buckets: int) -> frozenset[int]:
+    w = f" {word.casefold()} "
+    return frozenset(zlib.crc32(w[i:i + n].encode()) % buckets for n in GRAM_SIZES for i in range(len(w) - n + 1))
 
 
 @dataclass(frozen=True)

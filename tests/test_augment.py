@@ -31,3 +31,8 @@ def test_a_plain_bag_holds_the_distinct_plain_ids_of_the_song():
     (out, only_marks) = view.bags([bag, torch.tensor(vocab.encode([",", "!"]))])
     assert out.tolist() == sorted(vocab.encode(["the", "cat", "hat"]))  # "The" and "the" are one plain word
     assert only_marks.tolist() == [UNK_ID]
+    v = len(vocab)  # n-gram ids (from v on) are case-folded already: they stay, after the words
+    (grams, marks_and_grams) = view.bags([torch.cat([bag, torch.tensor([v + 3, v + 9])]),
+                                          torch.tensor(vocab.encode([",", "!"]) + [v])])
+    assert grams.tolist() == sorted(vocab.encode(["the", "cat", "hat"])) + [v + 3, v + 9]
+    assert marks_and_grams.tolist() == [UNK_ID, v]

@@ -44,7 +44,7 @@ def test_each_song_bag_holds_the_distinct_words_read_and_dropping_never_empties_
 
     songs = [["a", "b", "a", "c"] * 10, ["c", "zz"], []]
     vocab = Vocab.build(songs[:1], min_freq=1)
-    samples = encode(songs, [0, 1, 0], vocab, TrainConfig(window=8, stride=4, max_len=30))
+    samples = encode(songs, [0, 1, 0], vocab, TrainConfig(window=8, stride=4, max_len=30, context="bag"))
     assert [b.tolist() for b in samples.bags] == [sorted(vocab.encode(["a", "b", "c"])),
                                                   sorted(vocab.encode(["c", "zz"])), [UNK_ID]]
     assert [b.tolist() for b in bags_of(samples, [0, len(samples.seqs) - 1])] == [samples.bags[0].tolist(), [UNK_ID]]
@@ -53,3 +53,19 @@ def test_each_song_bag_holds_the_distinct_words_read_and_dropping_never_empties_
     assert 850 < len(drop_from_bags(big, 0.1)[0]) < 950
     assert all(len(b) == 1 for b in drop_from_bags([torch.tensor([5])] * 20, 0.9))
     assert drop_from_bags(big, 0.0) is big
+
+
+def test_with_characters_a_song_bag_holds_after_its_words_the_n_grams_of_every_word_read_even_unknown_ones():
+    from lyricsdash.batches import encode
+    from lyricsdash.config import TrainConfig
+    from lyricsdash.text import Vocab, char_grams
+
+    songs = [["Lovin", "you", ",", "lovin", "you"] * 4 + ["never-read"], ["zz", "!"]]
+    vocab = Vocab.build(songs[:1], min_freq=1)
+    cfg = TrainConfig(window=8, stride=4, max_len=20, char_buckets=1024)
+    bags = [b.tolist() for b in encode(songs, [0, 1], vocab, cfg).bags]
+    v = len(vocab)
+    words = sorted(vocab.encode(["Lovin", "you", ",", "lovin"]))  # the window reads "never-read" not
+    assert bags[0] == words + [v + g for g in char_grams(["lovin", "you"], 1024)]  # case folded, no marks
+    assert bags[1] == [UNK_ID] + [v + g for g in char_grams(["zz"], 1024)]  # an unknown word keeps its n-grams
+    assert len(bags[1]) > 1 and all(v <= g < v + 1024 for g in bags[1][1:])

@@ -59,13 +59,20 @@ def test_the_score_is_the_one_the_prediction_ranks_artists_by(trained):
     assert e2.gap <= allowed_gap(e2.score - e2.baseline_score)
 
 
-def test_unknown_words_contribute_nothing_and_words_align_with_the_text(trained):
-    predictor, _ = trained
+def test_unknown_words_count_through_their_n_grams_alone_and_words_align_with_the_text(trained,
+                                                                                        trained_windows_alone):
+    from lyricsdash.explain import context_shares
+
     text = "Sea wave qwzxplorf harbor snarkle tide"
+    predictor = trained[0]
     e = predictor.explain(text)
     assert e.words == tokenize(text, predictor.cfg.tokens)
     assert e.known == [True, True, False, True, False, True]
-    assert e.contributions[[2, 4]].tolist() == [0.0, 0.0]
+    m = predictor.model  # the LSTM reads them as the baseline's <unk>: what they add is their n-grams' share
+    w = contrast(predictor.labels, e.artist, None) / m.temperature
+    shares = context_shares(m, predictor.vocab.encode(e.words), e.words, w)[0]
+    assert e.contributions[[2, 4]] == pytest.approx(shares[[2, 4]], abs=1e-6) and np.all(shares[[2, 4]] != 0)
+    assert trained_windows_alone[0].explain(text).contributions[[2, 4]].tolist() == [0.0, 0.0]
 
 
 def test_top_words_sum_each_words_occurrences(trained):
@@ -209,12 +216,14 @@ def test_the_song_contexts_share_is_exact_and_split_over_each_words_places(train
 
     predictor, corpus = trained
     m = predictor.model
-    assert m.context_head is not None  # the default reads song context
-    ids = predictor.vocab.encode(tokenize(corpus.test["text"].iloc[0], predictor.cfg.tokens)) + [1, 1]
+    assert m.context_head is not None and m.char_table is not None  # the default reads words and n-grams
+    words = tokenize(corpus.test["text"].iloc[0], predictor.cfg.tokens) + ["Harborsea", "<unk>", "<unk>"]
+    ids = predictor.vocab.encode(words)
     w = contrast(predictor.labels, predictor.labels[0], None) / m.temperature
-    shares, with_bag, baseline = context_shares(m, ids, w)
+    shares, with_bag, baseline = context_shares(m, ids, words, w)
     assert float(shares.sum()) == pytest.approx(with_bag - baseline, abs=1e-5)
     first = ids[0]
     places = [i for i, v in enumerate(ids) if v == first]
     assert np.allclose(shares[places], shares[places[0]]) and abs(shares[places[0]]) > 0
+    assert ids[-3] == 1 and shares[-3] != 0  # a word the vocabulary lacks still counts through its n-grams
     assert shares[-2:].tolist() == [0.0, 0.0]  # unknown words: the baseline's own bag

@@ -98,6 +98,24 @@ def test_song_context_lets_words_outside_the_window_count():
     assert torch.allclose(read[0], read[1]) and "context_head.weight" not in alone.state_dict()
 
 
+def test_a_bags_n_grams_add_their_mean_embedding_through_their_own_head():
+    """Ids from vocab_size on are n-gram buckets: their mean goes through char_head, the words' through
+    context_head; a bag without n-grams adds char_head's bias alone."""
+    torch.manual_seed(0)
+    model = LyricsLSTM(ModelSpec(50, 3, 8, 12, 1, True, 0.0, "mean", context=True, char_buckets=64, char_dim=4))
+    assert not model.char_table.weight.any()  # silent at the start
+    torch.nn.init.normal_(model.char_table.weight)
+    bags = [torch.tensor([3, 4, 50 + 7, 50 + 9]), torch.tensor([5])]
+    with torch.no_grad():
+        got = model.context_logits(bags)
+        words = model.context_head(torch.stack([model.embedding.weight[[3, 4]].mean(0), model.embedding.weight[5]]))
+        grams = model.char_head(torch.stack([model.char_table.weight[[7, 9]].mean(0), torch.zeros(4)]))
+    assert torch.allclose(got, words + grams, atol=1e-6)
+    assert "character n-gram embedding (64 buckets)" in describe(model)
+    assert "char_table.weight" in model.state_dict()
+
+
 def test_a_spec_saved_before_song_context_rebuilds_windows_alone():
-    saved = {k: v for k, v in ModelSpec(50, 3, 8, 12, 1, True, 0.0, "mean").to_dict().items() if k != "context"}
+    saved = {k: v for k, v in ModelSpec(50, 3, 8, 12, 1, True, 0.0, "mean").to_dict().items()
+             if k not in ("context", "char_buckets", "char_dim")}
     assert LyricsLSTM(ModelSpec(**saved)).context_head is None

@@ -78,3 +78,18 @@ def test_a_reading_holds_exactly_the_tokens_tokenize_gives(repeats):
         r = read(text, kind, repeats)
         assert r.tokens == tokenize(text, kind, repeats), kind
         assert r.spans is None or len(r.spans) == len(r.tokens)
+
+
+def test_char_grams_are_the_char_baselines_n_grams_hashed_stably_case_folded_and_without_marks():
+    import zlib
+
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from lyricsdash.text import char_grams
+
+    analyzer = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    expected = sorted({zlib.crc32(g.encode()) % 4096 for g in analyzer("lovin you a")})
+    assert char_grams(["Lovin", "you", ",", "a", "YOU", "<unk>"], 4096) == expected
+    assert char_grams([",", "!"], 4096) == [] and char_grams([], 4096) == []
+    # pinned: a saved run reads the same buckets on any machine, in any later version
+    assert char_grams(["you"], 4096) == [36, 294, 364, 388, 1641, 2070, 2164, 3209, 3972, 4037]
