@@ -338,8 +338,9 @@ def cmd_predict(args) -> int:
         s = pred.second_opinion
         print(f"second opinion ({s['method']}): {s['artist']} {s['probability']:.2%}")
     print(f"{pred.words} words read, {pred.unknown_words} unknown to the model ({pred.unknown_distinct} different)"
-          + (" (no known words: the answer is the model's output for the unknown-word token alone)"
-             if pred.no_known_words else "")
+          + (" (no known words: the answer rests on their spelling alone, the character n-grams the model reads)"
+             if pred.on_spelling_alone else " (no known words: the answer is the model's output for the "
+             "unknown-word token alone)" if pred.no_known_words else "")
           + ("; text truncated to the words the model reads" if pred.truncated else ""))
     return 0
 

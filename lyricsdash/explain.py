@@ -8,7 +8,8 @@ one window's words only. A song's attribution is the mean of its windows' attrib
 integrated on its own (a word in two overlapping windows gets both shares).
 
 Baseline: the same song with every word unknown (each position reads the ``<unk>`` vector), so a word's
-contribution is what knowing it adds; an unknown word contributes exactly 0. Why not the pad (all zeros): the
+contribution is what knowing it adds; through the windows an unknown word contributes exactly 0 (its spelling
+still counts through the song context's character n-grams, below). Why not the pad (all zeros): the
 model never reads zeros, and on the straight path from them a trained LSTM's score swings (on a default model's
 test songs: total variation 6-39 times the net change, jumps of 2 nats within 1/2048 of the path); word dropout
 trains the model on ``<unk>`` mixed with words, and from there the path is calm (1.3-4.8 times).

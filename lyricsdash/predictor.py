@@ -13,7 +13,7 @@ from .batches import encode
 from .evaluate import EvalSet
 from .explain import Explanation, explain
 from .runs import RunFolder
-from .text import UNK_ID, read, tokenize
+from .text import UNK_ID, is_mark, read, tokenize
 
 MAX_CHARS = 1_000_000  # longer pastes are cut here before tokenizing
 
@@ -31,6 +31,7 @@ class Prediction:
     unknown_examples: list[str]  # up to 20 of them, alphabetical
     truncated: bool  # the text was longer than the model reads (max_len words)
     second_opinion: dict | None = None  # {"method", "artist", "probability"} of the run's best baseline
+    spelled: bool = False  # some unknown word still counts, through its character n-grams (context=bag+chars)
 
     @property
     def artist(self) -> str:
@@ -40,11 +41,17 @@ class Prediction:
     def no_known_words(self) -> bool:
         return self.unknown_words == self.words  # also true when the text has no words at all
 
+    @property
+    def on_spelling_alone(self) -> bool:
+        """No word known, but some read through their character n-grams: a weak answer, not an empty one."""
+        return self.no_known_words and self.spelled
+
     def to_dict(self) -> dict:
         return {"artist": self.artist, "probabilities": self.probabilities, "words": self.words,
                 "unknown_words": self.unknown_words, "unknown_distinct": self.unknown_distinct,
                 "unknown_examples": self.unknown_examples, "no_known_words": self.no_known_words,
-                "truncated": self.truncated, "second_opinion": self.second_opinion}
+                "on_spelling_alone": self.on_spelling_alone, "truncated": self.truncated,
+                "second_opinion": self.second_opinion}
 
 
 class Predictor:
@@ -119,7 +126,8 @@ class Predictor:
         ranked = sorted(zip(self.labels, probs, strict=True), key=lambda kv: -kv[1])
         distinct = sorted(set(unknown))
         return Prediction(dict(ranked), len(seen), len(unknown), len(distinct), distinct[:20],
-                          len(tokens) > self.cfg.max_len, second)
+                          len(tokens) > self.cfg.max_len, second,
+                          self.model.char_table is not None and not all(map(is_mark, unknown)))
 
 
 @dataclass

@@ -62,7 +62,10 @@ def paste_one() -> None:
                + (f": {', '.join(pred.unknown_examples)}" if pred.unknown_examples else "")
                + (" …" if pred.unknown_distinct > len(pred.unknown_examples) else ""))
     st.caption(f"{pred.words:,} words read; {unknown}.")
-    if pred.no_known_words:
+    if pred.on_spelling_alone:
+        st.warning("None of these words were in the training songs: the answer rests on their spelling alone (the "
+                   "character n-grams the model reads beside the words), a weak signal.")
+    elif pred.no_known_words:
         st.warning("None of these words were in the training songs: the model read only its unknown-word token, so "
                    "this answer says nothing about the lyrics.")
     if pred.truncated:
