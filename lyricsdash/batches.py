@@ -71,7 +71,8 @@ def encode(token_lists: list[list[str]], labels, vocab: Vocab, cfg) -> Samples:
         parts = split_ids(vocab.encode(tokens), cfg.length_strategy, cfg.max_len, cfg.window, cfg.stride)
         seqs += [torch.tensor(part, dtype=torch.long) for part in parts]
         song += [i] * len(parts)
-        bags.append(song_bag(torch.cat(seqs[-len(parts):]), song_grams(tokens[:cfg.max_len], cfg, len(vocab))))
+        grams = song_grams(tokens[:cfg.max_len], len(vocab), cfg.char_buckets_read)
+        bags.append(song_bag(torch.cat(seqs[-len(parts):]), grams))
     n = len(token_lists)
     lab = np.asarray(labels if labels is not None else [-1] * n, dtype=np.int64)
     return Samples(seqs, np.asarray(song, dtype=np.int64), lab, n, bags)
@@ -83,12 +84,10 @@ def song_bag(ids, grams=()) -> torch.Tensor:
     return torch.unique(torch.cat([torch.as_tensor(ids, dtype=torch.long), torch.as_tensor(grams, dtype=torch.long)]))
 
 
-def song_grams(tokens: list[str], cfg, vocab_size: int) -> list[int]:
-    """A song's tokens read -> the bag ids of their character n-grams (``text.char_grams`` + vocab_size), with
-    context=bag+chars; else none."""
-    if cfg.context != "bag+chars":
-        return []
-    return [vocab_size + g for g in char_grams(tokens, cfg.char_buckets)]
+def song_grams(tokens: list[str], vocab_size: int, buckets: int) -> list[int]:
+    """A song's tokens read -> the bag ids of their character n-grams (``text.char_grams`` + vocab_size); none
+    with 0 buckets (a model without them)."""
+    return [vocab_size + g for g in char_grams(tokens, buckets)] if buckets else []
 
 
 def bags_of(samples: Samples, idx) -> list[torch.Tensor]:

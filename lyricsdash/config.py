@@ -175,6 +175,12 @@ class TrainConfig:
             raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}. Known settings: {', '.join(field_names())}.")
         return cls(**d)
 
+    @property
+    def char_buckets_read(self) -> int:
+        """The character n-gram buckets the model's song context reads: char_buckets with context=bag+chars,
+        else 0 (none)."""
+        return self.char_buckets if self.context == "bag+chars" else 0
+
     @classmethod
     def from_saved(cls, values: dict[str, Any]) -> TrainConfig:
         """A run's config.json: its fields, plus the number of processes that trained (world_size). A setting

@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .batches import song_bag, split_ids, window_starts
+from .batches import song_bag, song_grams, split_ids, window_starts
 from .model import LyricsLSTM
-from .text import UNK, UNK_ID, Vocab, char_grams
+from .text import UNK, UNK_ID, Vocab
 
 TOL = 0.01  # nats: the completeness gap allowed per song, or REL_TOL of its score change if that is larger
 REL_TOL = 0.005
@@ -211,8 +211,8 @@ def context_shares(model: LyricsLSTM, ids: list[int], words: list[str],
                    w: torch.Tensor) -> tuple[np.ndarray, float, float]:
     """The song context's part of the contrast ``w`` (C,) for a song of ``words`` (their ``ids``) -> (each place's
     share (T,), the part with the song's bag, with the baseline's bag ``<unk>``)."""
-    device, v, buckets = w.device, model.spec.vocab_size, model.spec.char_buckets
-    grams = [v + g for g in char_grams(words, buckets)] if buckets else []  # as batches.song_grams
+    device = w.device
+    grams = song_grams(words, model.spec.vocab_size, model.spec.char_buckets)
     bag = song_bag(ids).to(device)  # (n,) the words alone
     emb, head = model.embedding.weight, model.context_head
     per_distinct = (emb[bag] - emb[UNK_ID]) @ head.weight.T @ w / len(bag)  # (n,) w . A (e_v - e_unk) / n
@@ -232,7 +232,7 @@ def _gram_shares(model: LyricsLSTM, grams: list[int], w: torch.Tensor, words: li
     v, buckets = model.spec.vocab_size, model.spec.char_buckets
     per_gram = model.char_table.weight[torch.tensor(grams, device=w.device) - v] @ model.char_head.weight.T @ w
     per_gram = dict(zip(grams, (per_gram / len(grams)).tolist(), strict=True))  # bag id -> w . A' c_g / m
-    held = [[v + g for g in char_grams([word], buckets)] for word in words]  # each place's n-gram bag ids
+    held = [song_grams([word], v, buckets) for word in words]  # each place's n-gram bag ids
     places = {}
     for gs in held:
         for g in gs:

@@ -70,7 +70,7 @@ class ModelSpec:
         return cls(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
                    cfg.dropout, cfg.pooling, num_classes if cfg.nb_channel == "input" else 0,
                    cfg.nb_channel == "logits", cfg.context != "off",
-                   *((cfg.char_buckets, CHAR_DIM) if cfg.context == "bag+chars" else (0, 0)))
+                   cfg.char_buckets_read, CHAR_DIM if cfg.char_buckets_read else 0)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -81,9 +81,9 @@ def _some_grams(cfg: TrainConfig, vocab_size: int, gen):
     9.4 per distinct word), else none."""
     import torch
 
-    if cfg.context != "bag+chars":
+    if not cfg.char_buckets_read:
         return torch.zeros(0, dtype=torch.long)
-    return vocab_size + torch.randint(cfg.char_buckets, (1000,), generator=gen)
+    return vocab_size + torch.randint(cfg.char_buckets_read, (1000,), generator=gen)
 
 
 # the distillation teacher's cost per training sequence, measured once rather than at each estimate (a fold's fit
