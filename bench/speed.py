@@ -73,6 +73,7 @@ def throughput(corpus, steps, rounds) -> list[list]:
             TrainConfig(**REF_SIZES, length_strategy="whole", batch_size=64),
         "engine, reference sizes, windows of 64 words, batch 64": TrainConfig(**REF_SIZES, batch_size=64),
         "engine default config": TrainConfig(),
+        "engine default config, song context of words alone (context=bag)": TrainConfig(context="bag"),
         "engine default config without song context (context=off)": TrainConfig(context="off"),
     }
     results = {k: [] for k in variants}

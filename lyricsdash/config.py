@@ -119,7 +119,7 @@ class TrainConfig:
                        label="Learning-rate schedule", group="Optimiser")
     batch_size: int = _f(32, "Training sequences per batch (one global step).", lo=1, hi=1024,
                          label="Batch size", group="Essentials", steps=POW2)
-    epochs: int = _f(8, "Passes over the training songs.", lo=1, hi=500,
+    epochs: int = _f(6, "Passes over the training songs.", lo=1, hi=500,
                      label="Epochs", group="Essentials",
                      steps=[1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500])
     distill: float = _f(0.5, "Weight of the teacher's soft targets in the training loss (0 = no teacher; see "

@@ -107,7 +107,7 @@ def test_a_page_reloaded_during_a_run_keeps_that_runs_settings_after_it_stops(ap
     job.stop()
     job.thread.join(60)
     reloaded.run()
-    assert reloaded.select_slider(key="cfg_epochs").value == 500  # not the default 8
+    assert reloaded.select_slider(key="cfg_epochs").value == 500  # not the default 6
     assert not reloaded.select_slider(key="cfg_epochs").disabled
 
 
