@@ -60,3 +60,9 @@ def test_string_values_from_the_command_line_are_parsed():
 def test_override_without_equals_sign_is_an_error():
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["lr"])
+
+
+def test_only_context_bag_chars_reads_character_n_gram_buckets():
+    assert TrainConfig().char_buckets_read == TrainConfig().char_buckets == 32768
+    assert TrainConfig(context="bag").char_buckets_read == TrainConfig(context="off").char_buckets_read == 0
+    assert TrainConfig(char_buckets=1024).char_buckets_read == 1024

@@ -119,3 +119,6 @@ def test_a_spec_saved_before_song_context_rebuilds_windows_alone():
     saved = {k: v for k, v in ModelSpec(50, 3, 8, 12, 1, True, 0.0, "mean").to_dict().items()
              if k not in ("context", "char_buckets", "char_dim")}
     assert LyricsLSTM(ModelSpec(**saved)).context_head is None
+    words_bag = {**saved, "context": True}  # saved with context=bag, before character n-grams
+    model = LyricsLSTM(ModelSpec(**words_bag))
+    assert model.context_head is not None and model.char_table is None and model.char_head is None
