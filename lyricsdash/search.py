@@ -180,6 +180,9 @@ def search_figures(exp) -> dict:
         if len(complete) < need:
             out[title] = f"after {need} finished trial(s)"
             continue
+        if need > 1 and len({t.value for t in complete}) < 2:  # Optuna would draw equal bars, and warn
+            out[title] = "not available: every finished trial scored the same"
+            continue
         try:
             out[title] = plot(study)
         except (RuntimeError, ValueError, ZeroDivisionError) as e:  # e.g. importances of settings that never varied

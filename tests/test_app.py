@@ -450,7 +450,9 @@ def test_an_optuna_search_runs_from_the_train_page_and_shows_its_study_on_runs(a
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "validation acc (objective)" in d.value.columns)
     assert len(table) == 2 and set(table["status"]) <= {"finished", "pruned"}
-    assert len(at.get("plotly_chart")) >= 3  # Optuna's history, parallel coordinates and importances
+    charts = len(at.get("plotly_chart"))  # Optuna's history, parallel coordinates and importances, unless the
+    same = "Parameter importances: not available: every finished trial scored the same"  # trials tied
+    assert charts >= 3 or (charts == 2 and same in [c.value for c in at.caption])
 
 
 def test_a_training_started_from_the_cli_is_followed_on_the_train_page(app, runs_dir):

@@ -7,7 +7,7 @@ from lyricsdash.config import ConfigError, TrainConfig
 from lyricsdash.experiments import Experiment, Plan, run_all, train_here
 from lyricsdash.recorder import RunRecorder
 from lyricsdash.runs import RunFolder
-from lyricsdash.search import JOURNAL, Pruner, best_trial, open_study, parse_space
+from lyricsdash.search import JOURNAL, Pruner, best_trial, open_study, parse_space, search_figures
 
 TINY = {"embed_dim": 8, "hidden_size": 8, "epochs": 2, "min_freq": 1, "batch_size": 32, "baselines": False,
         "threads": 1}
@@ -113,3 +113,19 @@ def test_the_cli_search_reports_the_best_trial(tmp_path):
     assert out["best"]["value"] == max(values) and "best: trial" in p.stdout
     p = cli("search", "--demo", "--runs-dir", str(tmp_path), "--param", "lr=1:2")
     assert p.returncode == 2 and "out of range" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("values,drawn", [((0.5, 0.5, 0.5), False), ((0.5, 0.7, 0.6), True)])
+def test_importances_are_drawn_only_when_the_trials_scores_differ(tmp_path, values, drawn):
+    import warnings
+    from types import SimpleNamespace
+
+    study = open_study(tmp_path, "s")
+    dist = {"lr": optuna.distributions.FloatDistribution(1e-3, 1e-1, log=True)}
+    for i, v in enumerate(values):
+        study.add_trial(optuna.trial.create_trial(params={"lr": 1e-3 * 10 ** i}, distributions=dist, value=v))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "importances will be equal" warning either
+        figures = search_figures(SimpleNamespace(path=tmp_path, id="s"))
+    assert isinstance(figures["Parameter importances"], str) != drawn
+    assert not isinstance(figures["Optimisation history"], str)
