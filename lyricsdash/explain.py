@@ -55,11 +55,12 @@ class Explanation:
     artist: str
     against: str | None  # None: against the average artist
     score: float  # the contrast for the song: log p(artist) - log p(against), or minus the mean log p
-    baseline_score: float  # the same contrast with every word unknown
+    baseline_score: float  # the same contrast with every word unknown (and no n-grams in the song's bag)
     gradient_points: int  # forward+backward passes of one window, all windows together
     windows: list[int] = field(default_factory=list)  # the first word of each window read (index into words)
     text: str = ""  # the normalized text the words were read from (text.Reading), set by the predictor
     spans: list[tuple[int, int]] | None = None  # where each word lies in ``text``: highlighting only renders
+    spelled: bool = False  # the model reads character n-grams: unknown words count through their spelling
 
     @property
     def gap(self) -> float:
@@ -203,7 +204,8 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
         shares, bag_score, bag_base = context_shares(model, ids, words, w)
         per_word += shares
         score, base = score + bag_score, base + bag_base
-    return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, score, base, used, list(starts))
+    return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, score, base, used, list(starts),
+                       spelled=model.char_table is not None)
 
 
 @torch.no_grad()

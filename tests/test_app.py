@@ -349,7 +349,7 @@ def test_classify_explains_why_and_keeps_the_answer_while_the_question_changes(a
     at.button(key="classify").click().run()
     assert at.selectbox(key="why_artist").value == "Demo · Dust Road Prophets"  # the predicted artist first
     why = next(c.value for c in at.caption if "add up to" in c.value)
-    assert "mean log p" in why
+    assert "mean log p" in why and "Unknown words count through their spelling alone" in why  # the default
     words = next(m.value for m in at.markdown if m.value.startswith("**Words for"))
     assert "desert" in words or "highway" in words or "boots" in words
     at.selectbox(key="why_against").set_value("Demo · Harbor Lights").run()  # a widget rerun, no new click

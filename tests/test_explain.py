@@ -72,6 +72,7 @@ def test_unknown_words_count_through_their_n_grams_alone_and_words_align_with_th
     w = contrast(predictor.labels, e.artist, None) / m.temperature
     shares = context_shares(m, predictor.vocab.encode(e.words), e.words, w)[0]
     assert e.contributions[[2, 4]] == pytest.approx(shares[[2, 4]], abs=1e-6) and np.all(shares[[2, 4]] != 0)
+    assert e.spelled and not trained_windows_alone[0].explain(text).spelled  # what the Classify page says
     assert trained_windows_alone[0].explain(text).contributions[[2, 4]].tolist() == [0.0, 0.0]
 
 

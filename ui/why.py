@@ -41,4 +41,5 @@ def why_panel(folder: RunFolder, text: str, ranked: list[str], key: str) -> None
                f"{e.score:+.2f} nats; with every word unknown it would be {e.baseline_score:+.2f}. The words' "
                f"contributions add up to the difference, {e.score - e.baseline_score:+.2f}, within {e.gap:.4f} "
                f"nats (Integrated Gradients from the all-unknown song, {e.gradient_points:,} gradient "
-               "evaluations). Unknown words contribute 0.")
+               "evaluations). " + ("Unknown words count through their spelling alone (the character n-grams "
+                                   "the model reads)." if e.spelled else "Unknown words contribute 0."))
