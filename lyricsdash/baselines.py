@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from .data import Corpus
-from .text import TOKEN_KINDS, tokenize
+from .text import GRAM_SIZES, TOKEN_KINDS, tokenize
 
 NAMES = {"majority": "majority class", "tfidf_words": "TF-IDF lower-case words + LR",
          "tfidf_tokens": "TF-IDF on the LSTM's tokens + LR", "tfidf_chars": "TF-IDF chars 2-5 + LR"}
@@ -26,7 +26,8 @@ MAX_SONGS = 5_000  # larger training sets are subsampled (stratified by artist) 
 def vectorizer_args(name: str, tokens: str = "words") -> dict:
     """TfidfVectorizer settings: the classic lower-case words, the run's own tokens, or character n-grams."""
     if name == "tfidf_chars":
-        return dict(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=100_000)
+        return dict(analyzer="char_wb", ngram_range=(GRAM_SIZES.start, GRAM_SIZES.stop - 1), sublinear_tf=True,
+                    min_df=2, max_features=100_000)
     kind = tokens if name == "tfidf_tokens" else "words"
     return dict(analyzer="word", tokenizer=lambda text: tokenize(text, kind), token_pattern=None, lowercase=False,
                 sublinear_tf=True, max_features=50_000)

@@ -205,7 +205,7 @@ def explain(model: LyricsLSTM, vocab: Vocab, labels: list[str], cfg, tokens: lis
         per_word += shares
         score, base = score + bag_score, base + bag_base
     return Explanation(words, [i != UNK_ID for i in ids], per_word, artist, against, score, base, used, list(starts),
-                       spelled=model.char_table is not None)
+                       spelled=model.reads_spelling)
 
 
 @torch.no_grad()

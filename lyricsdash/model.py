@@ -103,6 +103,11 @@ class LyricsLSTM(nn.Module):
         # song scores are divided by this before the softmax (lyricsdash.calibrate fits it on validation songs)
         self.register_buffer("temperature", torch.ones(()))
 
+    @property
+    def reads_spelling(self) -> bool:
+        """Whether the song context reads character n-grams: unknown words still count through their spelling."""
+        return self.char_table is not None
+
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
                 bags: list[torch.Tensor] | None = None) -> torch.Tensor:
         """tokens (B, T) int64, right-padded with 0; lengths (B,) true lengths >= 1; ``bags``: B 1-D id tensors,

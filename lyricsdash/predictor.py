@@ -127,7 +127,7 @@ class Predictor:
         distinct = sorted(set(unknown))
         return Prediction(dict(ranked), len(seen), len(unknown), len(distinct), distinct[:20],
                           len(tokens) > self.cfg.max_len, second,
-                          self.model.char_table is not None and not all(map(is_mark, unknown)))
+                          self.model.reads_spelling and not all(map(is_mark, unknown)))
 
 
 @dataclass

@@ -102,7 +102,7 @@ def is_mark(token: str) -> bool:
     return len(token) == 1 and _WORD.fullmatch(token) is None
 
 
-GRAM_SIZES = range(2, 6)  # the character n-grams of a word, as the char TF-IDF baseline reads them
+GRAM_SIZES = range(2, 6)  # a word's character n-gram sizes, for the model and the char TF-IDF baseline alike
 
 
 def char_grams(tokens: Iterable[str], buckets: int) -> list[int]:
