@@ -138,8 +138,10 @@ class TrainConfig:
                        label="Early-stop patience (epochs)", group="Evaluation and runtime")
     # --- evaluation and splits ---------------------------------------------
     eval_every: int = _f(0, "Evaluate on validation and test every N global steps, and at every epoch's end. "
-                         "0 = auto: every step while that adds at most 30 s to the whole run (small sets, such "
-                         "as the assignment's), else as often as keeps evaluation under 20 % of the wall-clock.",
+                         "0 = auto: a value at every step. Every song is scored at the first step and each "
+                         "epoch's end (at every step on tiny sets); in between, each step rescores the next "
+                         "batch of evaluation windows, so a value mixes the weights of the last few dozen steps "
+                         "(eval_lag in metrics.csv says how many) for about a sixth of a step's time.",
                          lo=0, hi=100000, label="Evaluate every N steps (0 = auto)", group="Evaluation and runtime")
     keep: str = _f("final", "Which weights the run keeps: 'final', after the whole fixed schedule, or 'best_val', "
                    "the evaluation with the best validation score (select_by). The test set never chooses.",
@@ -180,6 +182,12 @@ class TrainConfig:
         """The character n-gram buckets the model's song context reads: char_buckets with context=bag+chars,
         else 0 (none)."""
         return self.char_buckets if self.context == "bag+chars" else 0
+
+    @property
+    def eval_batch_tokens(self) -> int:
+        """Padded tokens per evaluation batch: a training step's worth, so that rescoring one batch (a rolling
+        evaluation, ``evaluate.Rolling``) costs a fraction of a step."""
+        return self.batch_size * (self.window if self.length_strategy == "windows" else self.max_len)
 
     @classmethod
     def from_saved(cls, values: dict[str, Any]) -> TrainConfig:

@@ -28,7 +28,7 @@ from .batches import bags_of, bucket_batches, collate, drop_from_bags
 from .calibrate import fit_temperature
 from .config import TrainConfig
 from .data import Corpus
-from .evaluate import EvalSet, confusion_matrix
+from .evaluate import EvalSet, Rolling, confusion_matrix
 from .model import LyricsLSTM, ModelSpec, count_parameters, describe
 from .nb import init_embedding, lr_log_ratios, nb_log_ratios
 from .prepare import Prepared, prepare, tokenize_splits
@@ -178,34 +178,38 @@ def train_step(model: LyricsLSTM, opt, sched, tokens: torch.Tensor, lengths: tor
 
 
 class EvalClock:
-    """When to evaluate validation and test.
+    """When to evaluate validation and test, and how.
 
-    Always at the end of each epoch and of training. Otherwise every ``every`` steps, or with ``every=0``
-    (auto): every step while that costs at most ``PER_STEP_BUDGET_S`` over the whole run (small sets, such
-    as the assignment's), else whenever evaluating keeps its share of the wall-clock under ``SHARE``.
-    The cost of one evaluation is measured as training goes, so a busy machine evaluates less, not slower.
+    A full evaluation scores every validation and test song with this step's weights: always at the end of
+    each epoch and of training, and every ``every`` steps. With ``every=0`` (auto) also at the first step, and
+    at every step while that costs at most ``PER_STEP_BUDGET_S`` over the whole run (tiny sets); otherwise every
+    other step is a rolling one (``evaluate.Rolling``): it rescores one evaluation batch, about as many tokens
+    as the step trained on, so each step still carries validation and test values, for a sixth of a step's
+    time (forward only). The cost of a full evaluation is measured as training goes.
     """
 
+    FULL, ROLLING = "full", "rolling"
     PER_STEP_BUDGET_S = 30.0
-    SHARE = 0.2
 
     def __init__(self, every: int, total_steps: int):
         self.every, self.total = every, total_steps
-        self.cost: float | None = None  # seconds per evaluation (moving average)
-        self.spent = 0.0
+        self.cost: float | None = None  # seconds per full evaluation (moving average)
+        self.spent = 0.0  # seconds of every evaluation, rolling ones included
 
-    def due(self, step: int, epoch_end: bool, elapsed: float) -> bool:
-        if epoch_end or step >= self.total:
-            return True
+    def due(self, step: int, last: bool) -> str | None:
+        """``FULL``, ``ROLLING`` or None for ``step`` (``last``: it ends an epoch or the run)."""
+        if last or step >= self.total:
+            return self.FULL
         if self.every:
-            return step % self.every == 0
+            return self.FULL if step % self.every == 0 else None
         if self.cost is None or self.cost * self.total <= self.PER_STEP_BUDGET_S:
-            return True
-        return self.spent + self.cost <= self.SHARE * (elapsed + self.cost)
+            return self.FULL
+        return self.ROLLING
 
-    def spend(self, seconds: float) -> None:
+    def spend(self, seconds: float, full: bool = True) -> None:
         self.spent += seconds
-        self.cost = seconds if self.cost is None else 0.7 * self.cost + 0.3 * seconds
+        if full:
+            self.cost = seconds if self.cost is None else 0.7 * self.cost + 0.3 * seconds
 
 
 # ------------------------------------------------------------------- the loop
@@ -223,7 +227,8 @@ class _Loop:
             distributed.check_same(data.vocab.to_json() + "|".join(data.labels), "vocabularies", self.device)
         torch.manual_seed(cfg.seed)
         self.rng = random.Random(cfg.seed)  # the same batch order on every rank
-        self.val, self.test = EvalSet(data.val, self.device), EvalSet(data.test, self.device)
+        self.val, self.test = (EvalSet(d, self.device, cfg.eval_batch_tokens) for d in (data.val, data.test))
+        self.rolling = Rolling([self.val, self.test])
         self.model = build_model(data, cfg).to(self.device)
         self.net = self.model  # what the step runs: the model, or DDP around it
         if world.active:
@@ -289,16 +294,28 @@ class _Loop:
         return distributed.any_rank(local, self.device) if self.world.active else local
 
     def evaluate_and_choose(self, rec: dict) -> None:
-        """Score validation and test into ``rec``; remember the best validation checkpoint."""
+        """Score every validation and test song into ``rec``; remember the best validation checkpoint."""
         t = time.perf_counter()
-        rec["val_loss"], rec["val_acc"], _ = self.val.evaluate(self.model)
-        rec["test_loss"], rec["test_acc"], _ = self.test.evaluate(self.model)
+        self.rolling.score_all(self.model, self.step)
+        self._scores_into(rec)
         scores = (self.step, rec["val_acc"], rec["val_loss"], rec["test_acc"], rec["test_loss"])
         self.latest = Checkpoint(*scores)
         rec["val_best"] = float(self.best.beaten_by(rec["val_acc"], rec["val_loss"], self.cfg.select_by))
         if rec["val_best"]:
             self.best = Checkpoint(*scores, state=self._state() if self.cfg.keep == "best_val" else None)
         self.clock.spend(time.perf_counter() - t)
+
+    def roll(self, rec: dict) -> None:
+        """Rescore the next evaluation batch and put the rolling values into ``rec`` (they choose nothing)."""
+        t = time.perf_counter()
+        self.rolling.score_next(self.model, self.step)
+        self._scores_into(rec)
+        self.clock.spend(time.perf_counter() - t, full=False)
+
+    def _scores_into(self, rec: dict) -> None:
+        rec["val_loss"], rec["val_acc"] = self.rolling.measure(0)
+        rec["test_loss"], rec["test_acc"] = self.rolling.measure(1)
+        rec["eval_lag"] = self.rolling.lag(self.step)
 
     def _state(self) -> dict:
         return {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
@@ -364,8 +381,11 @@ class _Loop:
         rec.update(step=self.step, epoch=epoch, train_loss=loss, train_acc=acc, tokens=self.tokens,
                    lr=self.opt.param_groups[0]["lr"])
         last = epoch_end or self.stop.is_set()  # a stop evaluates the step it ends on
-        if self.world.main and self.clock.due(self.step, last, time.perf_counter() - t0):
+        due = self.clock.due(self.step, last) if self.world.main else None
+        if due == EvalClock.FULL:
             self.evaluate_and_choose(rec)
+        elif due == EvalClock.ROLLING and self.rolling.ready:
+            self.roll(rec)
         rec["elapsed_s"] = time.perf_counter() - t0
         self._emit("on_step", rec)
         self._hand_baselines()

@@ -13,10 +13,14 @@ from enum import StrEnum
 import pandas as pd
 
 RECORD_FIELDS = ("step", "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc",
-                 "lr", "tokens", "elapsed_s", "val_best")
-# val_best: 1 where this step's evaluation is the best validation score so far (by the run's select_by), 0 at
-# other evaluations, NaN (an empty cell) elsewhere. The engine sets it, once; every reader takes it from there.
-FLAGS = ("val_best",)  # record fields that are marks, not measures (no TensorBoard scalar, no export column)
+                 "lr", "tokens", "elapsed_s", "val_best", "eval_lag")
+# val_best: 1 where this step's full evaluation is the best validation score so far (by the run's select_by), 0
+# at other full evaluations, NaN (an empty cell) elsewhere. The engine sets it, once; every reader takes it from
+# there. eval_lag: how many steps behind this step the oldest window score in its validation and test values is
+# (0: a full evaluation, every song scored with this step's weights; more: a rolling one, see evaluate.Rolling;
+# empty where the step has no values, and in runs saved before it existed).
+FLAGS = ("val_best", "eval_lag")  # fields that describe an evaluation, not measures (no TensorBoard scalar, no
+# export column)
 
 
 class Status(StrEnum):

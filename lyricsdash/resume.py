@@ -8,7 +8,8 @@ numbers and strings (``torch.load(weights_only=True)`` reads it back):
 * the position in the batch order: the epoch, how many of its batches are done, and the batch-order random
   state at the start of that epoch (the epoch's batches are drawn again from it and the done ones skipped);
 * the loop's running figures: step, tokens, elapsed seconds, the evaluation clock, the best and latest
-  evaluations (with the best weights under ``keep=best_val``), epochs without improvement;
+  evaluations (with the best weights under ``keep=best_val``), epochs without improvement, and the rolling
+  evaluation's latest window scores (``evaluate.Rolling``);
 * a fingerprint of the prepared data, so that a resume on other songs is refused instead of continuing
   silently on them.
 """
@@ -73,7 +74,8 @@ def capture(loop, epoch: int, done_batches: int, epoch_rng: tuple, elapsed_s: fl
             "clock": {"cost": math.nan if loop.clock.cost is None else loop.clock.cost, "spent": loop.clock.spent},
             "model": loop.model.state_dict(), "optimizer": loop.opt.state_dict(), "scheduler": loop.sched.state_dict(),
             "torch_rng": torch.get_rng_state(), "cuda_rng": cuda,
-            "best": checkpoint_to_dict(loop.best), "latest": checkpoint_to_dict(loop.latest)}
+            "best": checkpoint_to_dict(loop.best), "latest": checkpoint_to_dict(loop.latest),
+            "rolling": loop.rolling.state()}
 
 
 def restore(loop, point: dict, checkpoint_cls) -> Resumed:
@@ -97,5 +99,9 @@ def restore(loop, point: dict, checkpoint_cls) -> Resumed:
     loop.best = checkpoint_from_dict(checkpoint_cls, point["best"])
     loop.latest = checkpoint_from_dict(checkpoint_cls, point["latest"])
     loop.since_best, loop.best_before = int(point["since_best"]), int(point["best_before"])
+    if "rolling" in point:
+        loop.rolling.load(point["rolling"])
+    elif loop.step:  # a point saved before rolling evaluations existed: they start again from its weights
+        loop.rolling.score_all(loop.model, loop.step)
     return Resumed(int(point["epoch"]), int(point["done_batches"]), rng_from_tensor(point["epoch_rng"]),
                    float(point["elapsed_s"]))

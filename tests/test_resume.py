@@ -35,8 +35,8 @@ class DieAt(Callback):
 
 
 def cfg(**kw) -> TrainConfig:  # 476 training windows of the demo corpus -> 15 steps an epoch, 30 in all
-    return TrainConfig(embed_dim=8, hidden_size=8, epochs=2, batch_size=32, min_freq=1, eval_every=4,
-                       baselines=False, threads=1, **kw)
+    return TrainConfig(**{"embed_dim": 8, "hidden_size": 8, "epochs": 2, "batch_size": 32, "min_freq": 1,
+                          "eval_every": 4, "baselines": False, "threads": 1, **kw})
 
 
 def run_through(corpus, config, root, stop_step=None):
@@ -82,6 +82,20 @@ def test_a_run_stopped_anywhere_and_resumed_ends_as_if_never_stopped(corpus, tmp
         resume(corpus, cfg(), d, later)
     assert_same_run(d, reference)
     assert RunFolder(d).summary().resumed_at == stops
+
+
+def test_rolling_evaluations_resume_exactly(corpus, tmp_path, monkeypatch):
+    from lyricsdash.engine import EvalClock
+
+    monkeypatch.setattr(EvalClock, "PER_STEP_BUDGET_S", 0.0)  # every step between full evaluations rolls
+    rolling = cfg(eval_every=0, batch_size=4)
+    ref = RunFolder(run_through(corpus, rolling, tmp_path / "ref")).metrics()
+    assert (ref["eval_lag"] > 1).any()
+    d = run_through(corpus, rolling, tmp_path / "stopped", 10)  # mid-epoch, mid-cycle
+    resume(corpus, rolling, d)
+    got = RunFolder(d).metrics()
+    for col in ("val_acc", "test_loss", "eval_lag"):
+        pd.testing.assert_series_equal(got[col], ref[col])
 
 
 def test_a_crashed_run_resumes_from_its_last_epoch_and_trains_the_lost_steps_again(corpus, tmp_path, reference):
