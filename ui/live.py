@@ -27,9 +27,10 @@ STARTING_EVERY_S = 0.25  # before the first step: the click on Start waits for t
 CHARTS_EVERY_S = 5.0  # the curves
 SYSTEM_EVERY_S = 30.0  # CPU and memory: sampled every 5 s, and each chart redraw costs the browser (and training)
 LIVE_POINTS = 200  # points per curve while the charts refresh; all (up to charts.MAX_POINTS) otherwise
-TEST_HELP = ("The report quotes the test accuracy of the weights the run keeps: the final weights by default "
-             "(the same as the last evaluation), or with keep=best_val those of the step with the best validation "
-             "score, which can differ from the latest.")
+TEST_HELP = ("Between epoch ends a rolling value: each step rescores one batch of test windows, so it mixes the "
+             "weights of the last few dozen steps. The report quotes the test accuracy of the weights the run "
+             "keeps: the final weights by default (scored in full at the last step), or with keep=best_val those "
+             "of the full evaluation with the best validation score, which can differ from the latest.")
 
 
 def status_view(p: Progress) -> dict:
@@ -47,9 +48,10 @@ def status_view(p: Progress) -> dict:
     return {"text": text, "fraction": min(1.0, p.steps / p.total_steps) if p.total_steps else 0.0,
             "tiles": [["Best validation accuracy so far", score(p.best_val_accuracy),
                        "after the first evaluation" if starting else f"at step {p.best_step}" if p.best_step else None],
-                      ["Test accuracy at the latest evaluation", score(p.latest_test_acc), TEST_HELP],
-                      ["Steps on the curves", f"{p.points:,}", "Each global step adds a point to the training "
-                       "curves; validation and test where that step was evaluated."]],
+                      ["Test accuracy at the latest step", score(p.latest_test_acc), TEST_HELP],
+                      ["Steps on the curves", f"{p.points:,}", "Each global step adds a point to every curve: "
+                       "training on its batch; validation and test scored in full at the first step and at each "
+                       "epoch's end, rolling in between (eval_lag in metrics.csv)."]],
             "error": f"Training failed: {p.error}" if p.error else None}
 
 
