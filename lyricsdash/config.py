@@ -141,7 +141,7 @@ class TrainConfig:
                          "0 = auto: a value at every step. Every song is scored at the first step and each "
                          "epoch's end (at every step on tiny sets); in between, each step rescores the next "
                          "batch of evaluation windows, so a value mixes the weights of the last few dozen steps "
-                         "(eval_lag in metrics.csv says how many) for about a sixth of a step's time.",
+                         "(eval_lag in metrics.csv says how many) for about a fifth of a step's time.",
                          lo=0, hi=100000, label="Evaluate every N steps (0 = auto)", group="Evaluation and runtime")
     keep: str = _f("final", "Which weights the run keeps: 'final', after the whole fixed schedule, or 'best_val', "
                    "the evaluation with the best validation score (select_by). The test set never chooses.",

@@ -184,7 +184,7 @@ class EvalClock:
     each epoch and of training, and every ``every`` steps. With ``every=0`` (auto) also at the first step, and
     at every step while that costs at most ``PER_STEP_BUDGET_S`` over the whole run (tiny sets); otherwise every
     other step is a rolling one (``evaluate.Rolling``): it rescores one evaluation batch, about as many tokens
-    as the step trained on, so each step still carries validation and test values, for a sixth of a step's
+    as the step trained on, so each step still carries validation and test values, for about a fifth of a step's
     time (forward only). The cost of a full evaluation is measured as training goes.
     """
 

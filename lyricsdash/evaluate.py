@@ -2,7 +2,7 @@
 
 Used by the training loop (validation and test curves) and by the predictor; it knows nothing of training.
 A song's score is the mean of its sequences' log-probabilities, so it can be kept current a batch at a time
-(``Rolling``): that is how the loop gives a test value at every global step for about a tenth of a step.
+(``Rolling``): that is how the loop gives a test value at every global step for about a fifth of a step.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def test_rolling_evaluations_resume_exactly(corpus, tmp_path, monkeypatch):
     from lyricsdash.engine import EvalClock
 
     monkeypatch.setattr(EvalClock, "PER_STEP_BUDGET_S", 0.0)  # every step between full evaluations rolls
-    rolling = cfg(eval_every=0, batch_size=4)
+    rolling = cfg(eval_every=0, batch_size=8)
     ref = RunFolder(run_through(corpus, rolling, tmp_path / "ref")).metrics()
     assert (ref["eval_lag"] > 1).any()
     d = run_through(corpus, rolling, tmp_path / "stopped", 10)  # mid-epoch, mid-cycle
