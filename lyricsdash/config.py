@@ -87,6 +87,10 @@ class TrainConfig:
     context_dropout: float = _f(0.2, "Share of a training song's distinct words left out of its bag at each step "
                                 "(regulariser: every window of a training song sees the same bag).", lo=0.0, hi=0.9,
                                 label="Song-context word dropout", group="Varied length")
+    bag_dropout: float = _f(0.1, "Dropout on the song bag's mean vectors (its words, its character n-grams) before "
+                            "their linear layers. Lighter than 'dropout': a bag sums up a whole song, and halving it "
+                            "at random cost the 5-fold CV and kaggle_dev20 points (bench/results.md, section "
+                            "bag-dropout).", lo=0.0, hi=0.9, label="Song-context dropout", group="Varied length")
     char_buckets: int = _f(32768, "Hash buckets of the song context's character n-grams (context=bag+chars): "
                            "fewer share more n-grams per bucket; more cost memory and time.", lo=1024, hi=1 << 20,
                            label="Character n-gram buckets", group="Varied length",
@@ -194,6 +198,7 @@ class TrainConfig:
         """A run's config.json: its fields, plus the number of processes that trained (world_size). A setting
         the run was saved without reads as the behaviour it had before the setting existed."""
         values = {**LEGACY, **values}
+        values.setdefault("bag_dropout", values.get("dropout", cls.dropout))  # the bag shared the dropout
         values.pop("world_size", None)
         return cls.from_dict(values)
 

@@ -29,6 +29,10 @@ the LSTM. On kaggle_dev20 it gained 2.9 points over the words' bag alone (56.3 a
 bench/results.md, section chars-dev20). The table starts at zero, so the n-grams add nothing until training
 finds a use for them.
 
+The bag's mean vectors have a dropout of their own (``bag_dropout``), lighter than the LSTM's: a bag sums up a
+whole song, and the LSTM's 0.5 on it cost points in 5-fold CV and on kaggle_dev20 once it held n-grams
+(bench/results.md, section bag-dropout).
+
 ``temperature`` (a buffer, 1 until ``lyricsdash.calibrate`` fits it after training) divides song-level scores;
 it never changes which artist wins.
 """
@@ -64,6 +68,7 @@ class ModelSpec:
     context: bool = False  # each window also reads its song's bag of distinct words; older runs lack it
     char_buckets: int = 0  # the bag's hashed character n-grams (0 = none); older runs lack it
     char_dim: int = 0  # width of their embedding
+    bag_dropout: float | None = None  # dropout on the bag's mean vectors; None (older runs): ``dropout``
 
     @classmethod
     def from_config(cls, cfg, vocab_size: int, num_classes: int) -> ModelSpec:
@@ -71,7 +76,7 @@ class ModelSpec:
         return cls(vocab_size, num_classes, cfg.embed_dim, cfg.hidden_size, cfg.num_layers, cfg.bidirectional,
                    cfg.dropout, cfg.pooling, num_classes if cfg.nb_channel == "input" else 0,
                    cfg.nb_channel == "logits", cfg.context != "off",
-                   cfg.char_buckets_read, CHAR_DIM if cfg.char_buckets_read else 0)
+                   cfg.char_buckets_read, CHAR_DIM if cfg.char_buckets_read else 0, cfg.bag_dropout)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,6 +98,7 @@ class LyricsLSTM(nn.Module):
         self.layers = nn.ModuleList(nn.LSTM(n, spec.hidden_size, batch_first=True,
                                             bidirectional=spec.bidirectional) for n in sizes)
         self.dropout = nn.Dropout(spec.dropout)
+        self.bag_dropout = nn.Dropout(spec.dropout if spec.bag_dropout is None else spec.bag_dropout)
         self.head = nn.Linear(spec.hidden_size * self.dirs, spec.num_classes)
         self.context_head = nn.Linear(spec.embed_dim, spec.num_classes) if spec.context else None
         self.char_table = nn.Embedding(spec.char_buckets, spec.char_dim) if spec.char_buckets else None
@@ -128,11 +134,11 @@ class LyricsLSTM(nn.Module):
         is_word = flat < self.spec.vocab_size  # (N,)
         song = torch.repeat_interleave(torch.arange(len(bags), device=dev), sizes)  # (N,) each id's bag
         n_words = torch.bincount(song[is_word], minlength=len(bags))  # (B,)
-        logits = self.context_head(self.dropout(_bag_mean(self.embedding.weight, flat[is_word], n_words)))  # (B, C)
+        logits = self.context_head(self.bag_dropout(_bag_mean(self.embedding.weight, flat[is_word], n_words)))  # (B, C)
         if self.char_table is None:
             return logits
         grams = flat[~is_word] - self.spec.vocab_size  # (N - words,)
-        return logits + self.char_head(self.dropout(_bag_mean(self.char_table.weight, grams, sizes - n_words)))
+        return logits + self.char_head(self.bag_dropout(_bag_mean(self.char_table.weight, grams, sizes - n_words)))
 
     def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) -> each word's input vector (B, T, D): its embedding, then its frozen NB row if any.

@@ -66,3 +66,8 @@ def test_only_context_bag_chars_reads_character_n_gram_buckets():
     assert TrainConfig().char_buckets_read == TrainConfig().char_buckets == 32768
     assert TrainConfig(context="bag").char_buckets_read == TrainConfig(context="off").char_buckets_read == 0
     assert TrainConfig(char_buckets=1024).char_buckets_read == 1024
+
+
+def test_a_run_saved_before_bag_dropout_reads_its_own_dropout_there():
+    assert TrainConfig.from_saved({"dropout": 0.3}).bag_dropout == 0.3  # the bag shared it: resumed, it still does
+    assert TrainConfig.from_saved({"dropout": 0.3, "bag_dropout": 0.2}).bag_dropout == 0.2

@@ -115,6 +115,24 @@ def test_a_bags_n_grams_add_their_mean_embedding_through_their_own_head():
     assert "char_table.weight" in model.state_dict()
 
 
+def test_the_bag_has_its_own_dropout_rate():
+    """In training, the bag's mean vectors drop at bag_dropout, not at the LSTM's dropout."""
+    torch.manual_seed(0)
+    bags = [torch.tensor([3, 4, 50 + 7, 50 + 9]), torch.tensor([5, 50 + 1])]
+
+    def twice(dropout, bag_dropout):
+        model = LyricsLSTM(ModelSpec(50, 3, 8, 12, 1, True, dropout, "mean", context=True, char_buckets=64,
+                                     char_dim=4, bag_dropout=bag_dropout)).train()
+        torch.nn.init.normal_(model.char_table.weight)
+        with torch.no_grad():
+            return model.context_logits(bags), model.context_logits(bags)
+
+    a, b = twice(dropout=0.9, bag_dropout=0.0)
+    assert torch.equal(a, b)  # the LSTM's heavy dropout never touches the bag
+    a, b = twice(dropout=0.0, bag_dropout=0.5)
+    assert not torch.equal(a, b)
+
+
 def test_a_spec_saved_before_song_context_rebuilds_windows_alone():
     saved = {k: v for k, v in ModelSpec(50, 3, 8, 12, 1, True, 0.0, "mean").to_dict().items()
              if k not in ("context", "char_buckets", "char_dim")}
