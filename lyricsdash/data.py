@@ -166,13 +166,14 @@ def _one_line(e: Exception) -> str:
 
 # ------------------------------------------------------------------ splitting
 def stratified_split(df: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out ``fraction`` of each artist's songs (at least one song stays in the first part)."""
+    """Hold out ``fraction`` of each artist's songs: at least one of an artist with two or more, and at least one
+    stays in the first part."""
     rng = random.Random(seed)
     keep, held = [], []
     for _, idx in sorted(df.groupby("artist").indices.items()):
         idx = list(idx)
         rng.shuffle(idx)
-        n = min(round(len(idx) * fraction), len(idx) - 1)
+        n = min(max(1, round(len(idx) * fraction)), len(idx) - 1)
         held += idx[:n]
         keep += idx[n:]
     return df.iloc[sorted(keep)].reset_index(drop=True), df.iloc[sorted(held)].reset_index(drop=True)
@@ -213,6 +214,9 @@ def make_corpus(train, test=None, *, val_fraction: float = 0.1, test_fraction: f
     _check_labels(labels, test_df, train, test)
     notes += _duplicate_note(train_df, test_df)
     train_df, val_df = stratified_split(train_df, val_fraction, seed + 1)
+    if val_df.empty:
+        raise DataError(f"{_name_of(train)} has a single song per artist: none is left to hold out for "
+                        "validation. Give at least two songs for one artist or more.")
     return Corpus(train_df, val_df, test_df.reset_index(drop=True), labels, notes, name or _name_of(train))
 
 

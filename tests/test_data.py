@@ -105,6 +105,15 @@ def test_split_keeps_one_song_of_every_artist_in_training():
     assert len(keep) == 3 and held.empty
 
 
+def test_every_artist_with_two_songs_gives_one_to_validation_and_one_song_each_is_a_clear_error(tmp_path):
+    few = pd.DataFrame(fake_rows(per_artist=3), columns=COLS)  # 10 % of 3 songs rounds to none
+    corpus = make_corpus(few, few.copy())
+    assert corpus.val["artist"].value_counts().tolist() == [1, 1, 1] and len(corpus.train) == 6
+    single = pd.DataFrame(fake_rows(per_artist=1), columns=COLS)
+    with pytest.raises(DataError, match="a single song per artist"):
+        make_corpus(single, single.copy())
+
+
 def test_artist_filter_by_name_and_top_k():
     df = pd.DataFrame(fake_rows(artists=("A", "B")) + fake_rows(artists=("C",), per_artist=2), columns=COLS)
     assert set(filter_artists(df, top_k=2)["artist"]) == {"A", "B"}
