@@ -143,7 +143,7 @@ class TrainConfig:
     # --- evaluation and splits ---------------------------------------------
     eval_every: int = _f(0, "Evaluate on validation and test every N global steps, and at every epoch's end. "
                          "0 = auto: a value at every step. Every song is scored at the first step and each "
-                         "epoch's end (at every step on tiny sets); in between, each step rescores the next "
+                         "epoch's end; in between, each step rescores the next "
                          "batch of evaluation windows, so a value mixes the weights of the last few dozen steps "
                          "(eval_lag in metrics.csv says how many) for about a fifth of a step's time.",
                          lo=0, hi=100000, label="Evaluate every N steps (0 = auto)", group="Evaluation and runtime")

@@ -47,6 +47,13 @@ def evaluated(record: dict) -> bool:
     return v is not None and not math.isnan(v)
 
 
+def is_full(record: dict) -> bool:
+    """Whether this step's values come from a full evaluation, every song scored with the step's weights (the
+    engine flags each with ``val_best``; a rolling evaluation's values have no flag)."""
+    v = record.get("val_best", math.nan)
+    return v is not None and not math.isnan(v)
+
+
 def is_best(record: dict) -> bool:
     """Whether the engine marked this step's evaluation as the best validation score so far."""
     v = record.get("val_best", math.nan)

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 from .config import ConfigError, TrainConfig, field_names, field_spec, parse_value
-from .records import Callback, Status, evaluated
+from .records import Callback, Status, is_full
 
 JOURNAL = "study.journal"
 # Pruning waits for this many finished trials, and judges a trial from its WARMUP-th epoch's end on: the first
@@ -109,7 +109,7 @@ class Pruner(Callback):
         self.per_epoch = max(1, info.total_steps // self.epochs)
 
     def on_step(self, record: dict) -> None:
-        if self.pruned or not evaluated(record) or not self.per_epoch or record["step"] % self.per_epoch:
+        if self.pruned or not is_full(record) or not self.per_epoch or record["step"] % self.per_epoch:
             return
         self.trial.report(float(record["val_acc"]), int(record["step"]) // self.per_epoch)
         if self.trial.should_prune():

@@ -84,10 +84,7 @@ def test_a_run_stopped_anywhere_and_resumed_ends_as_if_never_stopped(corpus, tmp
     assert RunFolder(d).summary().resumed_at == stops
 
 
-def test_rolling_evaluations_resume_exactly(corpus, tmp_path, monkeypatch):
-    from lyricsdash.engine import EvalClock
-
-    monkeypatch.setattr(EvalClock, "PER_STEP_BUDGET_S", 0.0)  # every step between full evaluations rolls
+def test_rolling_evaluations_resume_exactly(corpus, tmp_path):
     rolling = cfg(eval_every=0, batch_size=8)
     ref = RunFolder(run_through(corpus, rolling, tmp_path / "ref")).metrics()
     assert (ref["eval_lag"] > 1).any()

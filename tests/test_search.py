@@ -51,7 +51,8 @@ def test_the_pruner_reports_each_epochs_validation_and_stops_a_pruned_run():
     pruner.on_start(type("Info", (), {"total_steps": 40})())
     nan = math.nan
     for step in range(1, 31):
-        pruner.on_step({"step": step, "val_acc": 0.5 + step / 100 if step % 5 == 0 else nan})
+        full = step % 5 == 0  # every step has values; the full evaluations carry the val_best flag
+        pruner.on_step({"step": step, "val_acc": 0.5 + step / 100, "val_best": 0.0 if full else nan})
     assert pruner.trial.reports == [(1, 0.6), (2, 0.7)]  # epoch ends only (every 10th step), then pruned
     assert pruner.pruned and stopped == [True]
 
