@@ -184,8 +184,8 @@ class EvalClock:
     each epoch and of training, and every ``every`` steps. With ``every=0`` (auto) also at the first step, and
     every other step is a rolling one (``evaluate.Rolling``): it rescores one evaluation batch, about as many
     tokens as the step trained on, so each step carries validation and test values for about a fifth of a
-    step's time (forward only). A full evaluation at every step costs several steps' time even on the demo
-    corpus (3.2 s of evaluation for 1.5 s of training), which is why none is the default.
+    step's time (forward only). A full evaluation at every step costs twice the training time even on the demo
+    corpus (6.6 s of evaluation for 3.3 s of training; bench/results.md, section eval-cost), so none is automatic.
     """
 
     FULL, ROLLING = "full", "rolling"
