@@ -41,23 +41,26 @@ DONE = frozenset({Status.FINISHED, Status.STOPPED, Status.FAILED, Status.INTERRU
 RESUMABLE = frozenset({Status.STOPPED, Status.FAILED, Status.INTERRUPTED})  # with a resume point, it can go on
 
 
+def _number(record: dict, key: str) -> float | None:
+    """The record's ``key`` as a number, None where it is empty (NaN) or missing."""
+    v = record.get(key)
+    return None if v is None or math.isnan(v) else v
+
+
 def evaluated(record: dict) -> bool:
-    """Whether this step's record holds a validation/test evaluation (other steps hold NaN there)."""
-    v = record.get("val_acc", math.nan)
-    return v is not None and not math.isnan(v)
+    """Whether this step's record holds validation/test values, full or rolling (other steps hold NaN there)."""
+    return _number(record, "val_acc") is not None
 
 
 def is_full(record: dict) -> bool:
     """Whether this step's values come from a full evaluation, every song scored with the step's weights (the
     engine flags each with ``val_best``; a rolling evaluation's values have no flag)."""
-    v = record.get("val_best", math.nan)
-    return v is not None and not math.isnan(v)
+    return _number(record, "val_best") is not None
 
 
 def is_best(record: dict) -> bool:
-    """Whether the engine marked this step's evaluation as the best validation score so far."""
-    v = record.get("val_best", math.nan)
-    return v is not None and not math.isnan(v) and v > 0
+    """Whether the engine marked this step's full evaluation as the best validation score so far."""
+    return (_number(record, "val_best") or 0) > 0
 
 
 @dataclass
