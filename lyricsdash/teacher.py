@@ -21,12 +21,14 @@ teachers, as character n-grams never cross a space (``char_wb``) and a token is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+
+if TYPE_CHECKING:  # sklearn is imported where it is used: it costs 1.5 s, and most commands never fit a teacher
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
 
 from .baselines import MAX_SONGS, vectorizer_args
 from .batches import split_tokens
@@ -42,6 +44,8 @@ def soft_targets(songs: list[list[str]], sequences: list[list[list[str]]], y, n_
     ``songs``: each training song's tokens as read; ``sequences``: each song's sequences (the training windows,
     from ``batches.split_tokens``); ``y``: each song's class id. ``progress(teacher, k, folds)`` hears each fold start.
     """
+    from sklearn.model_selection import StratifiedKFold
+
     y = np.asarray(y)
     counts = [len(s) for s in sequences]
     probs = np.full((sum(counts), n_classes), 1.0 / n_classes)
@@ -89,6 +93,9 @@ class Teacher:
         if len(cols) == 0:
             return None
         x = counts[:, cols]
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.linear_model import LogisticRegression
+
         tfidf = TfidfTransformer(sublinear_tf=True).fit(x)
         return cls(cols, tfidf, LogisticRegression(C=10, max_iter=1000).fit(tfidf.transform(x), y))
 
@@ -126,5 +133,7 @@ def _features(tokens: list[str], teacher: str) -> sparse.csr_matrix:
     if teacher == "tokens":
         return sparse.identity(len(tokens), format="csr")
     if teacher == "chars":
+        from sklearn.feature_extraction.text import CountVectorizer
+
         return CountVectorizer(analyzer=CHARS["analyzer"], ngram_range=CHARS["ngram_range"]).fit_transform(tokens)
     raise ValueError(f"unknown teacher {teacher!r}")

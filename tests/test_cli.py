@@ -161,3 +161,11 @@ def test_export_writes_every_runs_scalars_as_one_long_table(demo_run, tmp_path):
         assert loss["step"].tolist() == metrics["step"].tolist()
         assert loss["value"].tolist() == pytest.approx(metrics["train_loss"].tolist())
         assert len(rows[rows["name"] == "val_acc"]) == metrics["val_acc"].notna().sum()
+
+
+def test_the_command_line_starts_without_importing_sklearn():
+    """sklearn costs 1.5 s of every command's start; only fitting a teacher or a baseline needs it."""
+    code = "import sys, lyricsdash.cli, lyricsdash.engine; print('sklearn' in sys.modules)"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    assert p.returncode == 0 and p.stdout.strip() == "False", p.stderr
