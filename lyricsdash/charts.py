@@ -25,12 +25,21 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
+def full_rows(df: pd.DataFrame) -> np.ndarray:
+    """Positions of the full evaluations in a run that also has rolling ones (``eval_lag``); none where there
+    is nothing to tell apart."""
+    if "eval_lag" not in df:
+        return np.array([], dtype=int)
+    lag = df["eval_lag"].to_numpy(float)
+    return np.flatnonzero(lag == 0) if (lag > 0).any() else np.array([], dtype=int)
+
+
 def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
-    """Evenly spaced rows (the last kept) so that long runs stay quick to draw."""
+    """Evenly spaced rows (the last and the full evaluations kept) so that long runs stay quick to draw."""
     if len(df) <= max_points:
         return df
-    idx = np.unique(np.append(np.linspace(0, len(df) - 1, max_points).astype(int), len(df) - 1))
-    return df.iloc[idx]
+    idx = np.linspace(0, len(df) - 1, max_points).astype(int)
+    return df.iloc[np.unique(np.concatenate([idx, [len(df) - 1], full_rows(df)]))]
 
 
 def _curves(fig, df, x, metric, smoothing, row=None, raw=True):
@@ -51,6 +60,11 @@ def _curves(fig, df, x, metric, smoothing, row=None, raw=True):
             ys = smooth(ys, smoothing)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{name} {metric}", legendgroup=split,
                                    line={"color": COLORS[split], "width": 2}), **kw)
+        full = df.iloc[full_rows(df)] if split != "train" else df.iloc[:0]
+        if not full.empty:  # between these dots the values roll (evaluate.Rolling): say which are exact
+            fig.add_trace(go.Scatter(x=full[x], y=full[col], mode="markers", legendgroup=split, showlegend=False,
+                                     marker={"color": COLORS[split], "size": 7}, name=f"{name} {metric}, full",
+                                     hovertemplate="%{y:.3f}, every song scored at this step<extra></extra>"), **kw)
 
 
 def _axis_title(x: str) -> str:

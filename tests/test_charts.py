@@ -90,3 +90,15 @@ def test_the_system_chart_draws_a_panel_per_recorded_quantity():
     gpu = cpu.assign(gpu_percent=[50.0, 60.0], gpu_memory_mb=[900.0, 950.0])
     fig = system_figure(gpu)
     assert len(fig.data) == 4 and list(fig.data[2].y) == [50.0, 60.0]
+
+
+def test_full_evaluations_are_dots_on_a_rolling_curve_and_survive_downsampling():
+    f = frame(5000)
+    f["eval_lag"] = (f["step"] - 1) % 1000  # full at steps 1, 1001, ...; rolling between
+    fig = accuracy_figure(f, max_points=200)
+    dots = [t for t in fig.data if t.mode == "markers" and t.legendgroup == "test"]
+    assert len(dots) == 1 and list(dots[0].x) == [1, 1001, 2001, 3001, 4001]
+    line = next(t for t in fig.data if t.name == "test acc")
+    assert {1, 1001, 2001, 3001, 4001} <= set(line.x) and len(line.x) <= 200 + 6
+    f["eval_lag"] = 0  # every step in full (eval_every=1): nothing to tell apart, no dots
+    assert not [t for t in accuracy_figure(f).data if t.mode == "markers"]
