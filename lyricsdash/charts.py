@@ -7,6 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .records import full_mask
+
 COLORS = {"train": "#1f77b4", "test": "#d62728", "val": "#2ca02c"}
 BASELINE_COLORS = {"majority": "#7f7f7f", "tfidf_words": "#9467bd", "tfidf_tokens": "#8c564b",
                    "tfidf_chars": "#ff7f0e"}
@@ -26,12 +28,11 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
 
 
 def full_rows(df: pd.DataFrame) -> np.ndarray:
-    """Positions of the full evaluations in a run that also has rolling ones (``eval_lag``); none where there
-    is nothing to tell apart."""
-    if "eval_lag" not in df:
-        return np.array([], dtype=int)
-    lag = df["eval_lag"].to_numpy(float)
-    return np.flatnonzero(lag == 0) if (lag > 0).any() else np.array([], dtype=int)
+    """Positions of the full evaluations (``records.is_full``) in a run that also has rolling ones; none where
+    there is nothing to tell apart."""
+    full = full_mask(df).to_numpy()
+    rolled = df["val_acc"].notna().to_numpy() & ~full if "val_acc" in df else np.zeros_like(full)
+    return np.flatnonzero(full) if rolled.any() else np.array([], dtype=int)
 
 
 def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
@@ -45,6 +46,7 @@ def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
 def _curves(fig, df, x, metric, smoothing, row=None, raw=True):
     """Add train/test/val curves of ``metric`` ('loss' or 'acc') to ``fig``; with smoothing, the raw curve
     faint underneath unless ``raw`` is off (live charts: half the traces for the browser to redraw)."""
+    full = df.iloc[full_rows(df)]  # dots on the validation and test curves
     for split in ("train", "test", "val"):
         col = f"{split}_{metric}"
         if col not in df or df[col].isna().all():
@@ -60,8 +62,7 @@ def _curves(fig, df, x, metric, smoothing, row=None, raw=True):
             ys = smooth(ys, smoothing)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{name} {metric}", legendgroup=split,
                                    line={"color": COLORS[split], "width": 2}), **kw)
-        full = df.iloc[full_rows(df)] if split != "train" else df.iloc[:0]
-        if not full.empty:  # between these dots the values roll (evaluate.Rolling): say which are exact
+        if split != "train" and not full.empty:  # between these dots the values roll (evaluate.Rolling)
             fig.add_trace(go.Scatter(x=full[x], y=full[col], mode="markers", legendgroup=split, showlegend=False,
                                      marker={"color": COLORS[split], "size": 7}, name=f"{name} {metric}, full",
                                      hovertemplate="%{y:.3f}, every song scored at this step<extra></extra>"), **kw)

@@ -181,19 +181,19 @@ class EvalClock:
     """When to evaluate validation and test, and how.
 
     A full evaluation scores every validation and test song with this step's weights: always at the end of
-    each epoch and of training, and every ``every`` steps. With ``every=0`` (auto) also at the first step, and
-    every other step is a rolling one (``evaluate.Rolling``): it rescores one evaluation batch, about as many
-    tokens as the step trained on, so each step carries validation and test values for about a fifth of a
-    step's time (forward only). A full evaluation at every step costs twice the training time even on the demo
-    corpus (6.6 s of evaluation for 3.3 s of training; bench/results.md, section eval-cost), so none is automatic.
+    each epoch and of training, and every ``every`` steps. With ``every=0`` (auto) every other step is a rolling
+    one (``evaluate.Rolling``; the loop makes the first one full, as there is nothing to roll yet): it rescores
+    one evaluation batch, about as many tokens as the step trained on, so each step carries validation and test
+    values for about a fifth of a step's time (forward only). A full evaluation at every step costs twice the
+    training time even on the demo corpus (6.6 s of evaluation for 3.3 s of training; bench/results.md, section
+    eval-cost), so none is automatic.
     """
 
     FULL, ROLLING = "full", "rolling"
 
     def __init__(self, every: int, total_steps: int):
         self.every, self.total = every, total_steps
-        self.cost: float | None = None  # seconds per full evaluation (moving average)
-        self.spent = 0.0  # seconds of every evaluation, rolling ones included
+        self.spent = 0.0  # seconds of every evaluation, full and rolling
 
     def due(self, step: int, last: bool) -> str | None:
         """``FULL``, ``ROLLING`` or None for ``step`` (``last``: it ends an epoch or the run)."""
@@ -201,12 +201,10 @@ class EvalClock:
             return self.FULL
         if self.every:
             return self.FULL if step % self.every == 0 else None
-        return self.FULL if self.cost is None else self.ROLLING
+        return self.ROLLING
 
-    def spend(self, seconds: float, full: bool = True) -> None:
+    def spend(self, seconds: float) -> None:
         self.spent += seconds
-        if full:
-            self.cost = seconds if self.cost is None else 0.7 * self.cost + 0.3 * seconds
 
 
 # ------------------------------------------------------------------- the loop
@@ -307,7 +305,7 @@ class _Loop:
         t = time.perf_counter()
         self.rolling.score_next(self.model, self.step)
         self._scores_into(rec)
-        self.clock.spend(time.perf_counter() - t, full=False)
+        self.clock.spend(time.perf_counter() - t)
 
     def _scores_into(self, rec: dict) -> None:
         rec["val_loss"], rec["val_acc"] = self.rolling.measure(0)
@@ -379,9 +377,9 @@ class _Loop:
                    lr=self.opt.param_groups[0]["lr"])
         last = epoch_end or self.stop.is_set()  # a stop evaluates the step it ends on
         due = self.clock.due(self.step, last) if self.world.main else None
-        if due == EvalClock.FULL:
+        if due == EvalClock.FULL or (due == EvalClock.ROLLING and not self.rolling.ready):  # nothing to roll yet
             self.evaluate_and_choose(rec)
-        elif due == EvalClock.ROLLING and self.rolling.ready:
+        elif due == EvalClock.ROLLING:
             self.roll(rec)
         rec["elapsed_s"] = time.perf_counter() - t0
         self._emit("on_step", rec)

@@ -81,7 +81,8 @@ class Predictor:
 
     def _log_probs(self, token_lists: list[list[str]]) -> torch.Tensor:
         samples = encode(token_lists, None, self.vocab, self.cfg)
-        return EvalSet(samples, _device(self.model)).song_log_probs(self.model)  # (songs, C)
+        batches = EvalSet(samples, _device(self.model), self.cfg.eval_batch_tokens)  # batched as the run evaluated
+        return batches.song_log_probs(self.model)  # (songs, C)
 
     def explain(self, text: str, artist: str | None = None, against: str | None = None) -> Explanation:
         """Each word's contribution to ``artist`` (default: the predicted one) against ``against`` (default: the

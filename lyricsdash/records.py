@@ -58,6 +58,11 @@ def is_full(record: dict) -> bool:
     return _number(record, "val_best") is not None
 
 
+def full_mask(frame: pd.DataFrame) -> pd.Series:
+    """``is_full`` for every row of a metrics frame."""
+    return frame["val_best"].notna() if "val_best" in frame else pd.Series(False, index=frame.index)
+
+
 def is_best(record: dict) -> bool:
     """Whether the engine marked this step's full evaluation as the best validation score so far."""
     return (_number(record, "val_best") or 0) > 0

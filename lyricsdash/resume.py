@@ -17,7 +17,6 @@ numbers and strings (``torch.load(weights_only=True)`` reads it back):
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 import torch
@@ -71,7 +70,7 @@ def capture(loop, epoch: int, done_batches: int, epoch_rng: tuple, elapsed_s: fl
             "done_batches": done_batches, "epoch_rng": rng_to_tensor(epoch_rng), "step": loop.step,
             "tokens": loop.tokens, "elapsed_s": elapsed_s, "since_best": loop.since_best,
             "best_before": loop.best_before,
-            "clock": {"cost": math.nan if loop.clock.cost is None else loop.clock.cost, "spent": loop.clock.spent},
+            "clock": {"spent": loop.clock.spent},
             "model": loop.model.state_dict(), "optimizer": loop.opt.state_dict(), "scheduler": loop.sched.state_dict(),
             "torch_rng": torch.get_rng_state(), "cuda_rng": cuda,
             "best": checkpoint_to_dict(loop.best), "latest": checkpoint_to_dict(loop.latest),
@@ -94,8 +93,7 @@ def restore(loop, point: dict, checkpoint_cls) -> Resumed:
     if point["cuda_rng"] and loop.device.type == "cuda":
         torch.cuda.set_rng_state_all(point["cuda_rng"])
     loop.step, loop.tokens = int(point["step"]), int(point["tokens"])
-    cost = point["clock"]["cost"]
-    loop.clock.cost, loop.clock.spent = (None if math.isnan(cost) else cost), point["clock"]["spent"]
+    loop.clock.spent = point["clock"]["spent"]  # points saved before also hold a "cost", no longer read
     loop.best = checkpoint_from_dict(checkpoint_cls, point["best"])
     loop.latest = checkpoint_from_dict(checkpoint_cls, point["latest"])
     loop.since_best, loop.best_before = int(point["since_best"]), int(point["best_before"])

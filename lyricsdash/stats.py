@@ -93,8 +93,8 @@ TEACHER_S_PER_SEQUENCE = 31.9 / 15_800
 
 def estimate_seconds(cfg: TrainConfig, info: dict, num_classes: int) -> tuple[float, float]:
     """(estimated wall-clock seconds of training, measured tokens/s): the training tokens over this machine's
-    measured speed, plus a quarter for evaluation (the automatic cadence keeps it near 20 % of the wall-clock),
-    plus ``teacher_seconds``."""
+    measured speed, plus a quarter for evaluation (the automatic cadence took 1.21-1.27 times an epoch-end-only
+    run on the assignment: bench/results.md, section eval-cost), plus ``teacher_seconds``."""
     seq_len = max(1, round(info["train_tokens"] / max(1, info["train_sequences"])))
     tps = measure_tokens_per_s(cfg, info["vocab_size"], num_classes, seq_len)
     train_s = info["train_tokens"] * cfg.epochs / tps

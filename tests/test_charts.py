@@ -95,10 +95,11 @@ def test_the_system_chart_draws_a_panel_per_recorded_quantity():
 def test_full_evaluations_are_dots_on_a_rolling_curve_and_survive_downsampling():
     f = frame(5000)
     f["eval_lag"] = (f["step"] - 1) % 1000  # full at steps 1, 1001, ...; rolling between
+    f["val_best"] = np.where(f["eval_lag"] == 0, 0.0, np.nan)  # the engine flags its full evaluations
     fig = accuracy_figure(f, max_points=200)
     dots = [t for t in fig.data if t.mode == "markers" and t.legendgroup == "test"]
     assert len(dots) == 1 and list(dots[0].x) == [1, 1001, 2001, 3001, 4001]
     line = next(t for t in fig.data if t.name == "test acc")
     assert {1, 1001, 2001, 3001, 4001} <= set(line.x) and len(line.x) <= 200 + 6
-    f["eval_lag"] = 0  # every step in full (eval_every=1): nothing to tell apart, no dots
+    f["eval_lag"], f["val_best"] = 0, 0.0  # every step in full (eval_every=1): nothing to tell apart, no dots
     assert not [t for t in accuracy_figure(f).data if t.mode == "markers"]
